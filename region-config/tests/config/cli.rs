@@ -1,0 +1,141 @@
+//! The `region-config` command as compliance staff run it, against the shipped file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use region_config::{CountryCode, RegionConfig};
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("regions.toml")
+}
+
+fn region_config(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_region-config"))
+        .args(args)
+        .env_remove("MERIDIAN_REGION_CONFIG")
+        .env_remove("MERIDIAN_CORE_URL_EU_WEST")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn the_shipped_file_passes_check() {
+    let output = region_config(&["check", shipped().to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout(&output).contains("ok (5 regions, fallback us-east)"));
+}
+
+#[test]
+fn check_lists_every_problem_and_exits_1() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/invalid/many_problems.toml");
+    let output = region_config(&["check", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.lines().count() >= 5, "{stderr}");
+    assert!(stderr.contains("country DE is claimed by region us and by region eu"));
+}
+
+#[test]
+fn explain_de_says_eu_west_pinned_under_gdpr_and_where_data_lives() {
+    let output = region_config(&["--file", shipped().to_str().unwrap(), "explain", "DE"]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert!(text.starts_with("DE (Germany) -> region eu-west"), "{text}");
+    assert!(text.contains("pinned:        yes, under GDPR"), "{text}");
+    assert!(
+        text.contains("in the eu-west core's PostgreSQL database"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "never at edge: shopper-contact, shipping-address, payment-details, order-history"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("VAT included in shown prices, standard 19%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_an_unlisted_country_names_the_fallback() {
+    let output = region_config(&["--file", shipped().to_str().unwrap(), "explain", "JP"]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("no region lists JP, so the fallback region us-east serves it"),
+        "{text}"
+    );
+    assert!(text.contains("pinned:        no"), "{text}");
+}
+
+#[test]
+fn explain_refuses_a_country_that_does_not_exist() {
+    let output = region_config(&["--file", shipped().to_str().unwrap(), "explain", "XY"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("\"XY\" is not an ISO 3166-1 alpha-2 country code")
+    );
+}
+
+#[test]
+fn list_shows_every_region_and_the_fallback() {
+    let output = region_config(&["--file", shipped().to_str().unwrap(), "list"]);
+    let text = stdout(&output);
+    for id in ["us-east", "eu-west", "ap-south", "sa-east", "ap-southeast"] {
+        assert!(text.contains(id), "{text}");
+    }
+    assert!(text.contains("(fallback)"));
+}
+
+#[test]
+fn a_deployment_overrides_a_core_url_from_the_environment() {
+    let config = RegionConfig::from_path(&shipped())
+        .unwrap()
+        .with_core_url_overrides(|key| {
+            (key == "MERIDIAN_CORE_URL_EU_WEST").then(|| "https://eu-west.core.internal".to_owned())
+        })
+        .unwrap();
+    let de: CountryCode = "DE".parse().unwrap();
+    assert_eq!(
+        config.home_region(de).core_url.as_ref().unwrap().as_str(),
+        "https://eu-west.core.internal/"
+    );
+    let bad = RegionConfig::from_path(&shipped())
+        .unwrap()
+        .with_core_url_overrides(|_| Some("not a url".to_owned()));
+    assert!(bad.is_err());
+}
+
+#[test]
+fn the_shipped_file_describes_the_five_regions_of_the_grocery_platform() {
+    let config = RegionConfig::from_path(&shipped()).unwrap();
+    let home = |c: &str| config.home_region(c.parse().unwrap());
+    let eu = home("DE");
+    assert_eq!((eu.id.as_str(), eu.currency.as_str()), ("eu-west", "EUR"));
+    assert!(eu.pinning.is_pinned() && eu.tax.prices_include_tax());
+    let us = home("US");
+    assert_eq!((us.id.as_str(), us.currency.as_str()), ("us-east", "USD"));
+    assert!(!us.pinning.is_pinned() && !us.tax.prices_include_tax());
+    assert_eq!(home("IN").id.as_str(), "ap-south");
+    assert!(home("IN").pinning.is_pinned());
+    assert_eq!(home("BR").currency.as_str(), "BRL");
+    assert_eq!(home("AU").id.as_str(), "ap-southeast");
+    assert_eq!(config.fallback().id.as_str(), "us-east");
+    let food = "food".parse().unwrap();
+    assert_eq!(eu.tax.rate("DE".parse().unwrap(), &food).get(), 700);
+    assert_eq!(eu.tax.rate("FR".parse().unwrap(), &food).get(), 550);
+    for region in config.regions() {
+        assert!(region.edge_may_cache.iter().all(|c| !c.is_personal()));
+    }
+}
