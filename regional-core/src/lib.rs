@@ -1,1 +1,211 @@
+//! Meridian's regional core: one service per region that owns the region's PostgreSQL
+//! database and everything that must be strongly consistent there (checkout, inventory,
+//! payments, orders) plus the merchant API and the outbox relay to the edge.
+//!
+//! How a checkout flows through it:
+//!
+//! 1. `checkout` validates the request and refuses shoppers of other regions (421).
+//! 2. In one transaction it claims the idempotency key, reprices with `pricing`, reserves
+//!    with `inventory` and creates the order (`orders`) with outbox events (`outbox`).
+//! 3. `payments` authorises with the PSP under a derived key.
+//! 4. `checkout::settle` confirms or declines in one transaction and stores the response.
+//! 5. `outbox` relays stock and product changes to the edge key-value store;
+//!    `recovery` settles checkouts stuck between steps 2 and 4.
+//!
+//! # Layout
+//!
+//! - `config`: flags and environment, `Secret`.
+//! - `db`: pool and embedded migrations.
+//! - `error`: `ApiError` and the middleware that logs internal errors once.
+//! - `auth`: merchant and order tokens.
+//! - `products`: the catalogue of record (merchant API).
+//! - `inventory`: stock, reservations, adjustments.
+//! - `pricing`: authoritative repricing.
+//! - `checkout`: the checkout saga and idempotency.
+//! - `payments`: the PSP port over HTTP, with retries, breaker and failover.
+//! - `psp_sandbox`: the sandbox PSP server.
+//! - `orders`: the order state machine and order API.
+//! - `outbox`: the transactional outbox and its relay.
+//! - `recovery`: the worker that settles stuck checkouts.
 
+pub mod auth;
+pub mod checkout;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod inventory;
+pub mod orders;
+pub mod outbox;
+pub mod payments;
+pub mod pricing;
+pub mod products;
+pub mod psp_sandbox;
+pub mod recovery;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use deadpool_postgres::Pool;
+use region_config::{Region, RegionConfig};
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    /// This core's region.
+    pub region: Arc<Region>,
+    /// Every region, to name a shopper's home region.
+    pub regions: Arc<RegionConfig>,
+    pub payments: Arc<payments::Payments>,
+    pub reservation_ttl: Duration,
+}
+
+impl AppState {
+    /// Connects, migrates, registers merchant tokens and builds the state of `config`.
+    pub async fn start(config: &config::Config, regions: RegionConfig) -> anyhow::Result<Self> {
+        let region = regions
+            .region(&config.region)
+            .with_context(|| format!("region {} is not in the region config", config.region))?
+            .clone();
+        let pool = db::pool(&config.database_url, config.db_pool_size)?;
+        db::migrate(&pool).await?;
+        let client = pool
+            .get()
+            .await
+            .context("failed to connect to the database")?;
+        auth::register_storefronts(&client, &config.merchant_tokens)
+            .await
+            .context("failed to register merchant tokens")?;
+        let payments = payments::Payments::new(&config.psp_urls, Duration::from_secs(2))?;
+        Ok(Self {
+            pool,
+            region: Arc::new(region),
+            regions: Arc::new(regions),
+            payments: Arc::new(payments),
+            reservation_ttl: config.reservation_ttl(),
+        })
+    }
+}
+
+/// Every route of the core.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        .route("/readyz", get(readyz))
+        .route("/v1/checkouts", post(checkout::create))
+        .route("/v1/stock", get(inventory::get))
+        .route("/v1/orders/{id}", get(orders::get))
+        .route("/v1/orders/{id}/cancel", post(orders::cancel))
+        .route("/v1/admin/products", get(products::list))
+        .route("/v1/admin/products:import", post(products::import))
+        .route("/v1/admin/products/{sku}", put(products::put))
+        .route("/v1/admin/stock", post(inventory::adjust))
+        .route("/v1/admin/orders/{id}/fulfil", post(orders::fulfil))
+        .route("/v1/admin/orders/{id}/refund", post(orders::refund))
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn(error::log_internal_errors))
+        .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn readyz(State(app): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    match db::ready(&app.pool).await {
+        Ok(()) => Ok(axum::Json(
+            json!({"status": "ready", "region": app.region.id.as_str()}),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "not ready");
+            Err(ApiError::user(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database is not reachable or not migrated",
+            ))
+        }
+    }
+}
+
+/// One log line per request: method, path (never the query), status, duration. Bodies,
+/// headers and cookies are never logged, so no personal data reaches the logs.
+async fn access_log(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64, "request");
+    response
+}
+
+/// Parses a JSON body, answering 400 with the parser's reason.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))
+}
+
+/// How often the background workers run.
+#[derive(Debug, Clone)]
+pub struct Workers {
+    /// Redis URL of the edge key-value store; no outbox relay without one.
+    pub redis_url: Option<config::Secret>,
+    pub relay_interval: Duration,
+    pub recovery_interval: Duration,
+    /// How long a checkout may stay `pending_payment` before recovery looks at it; longer
+    /// than a checkout's own PSP retries take.
+    pub recovery_grace: Duration,
+}
+
+impl Workers {
+    pub fn new(redis_url: Option<config::Secret>) -> Self {
+        Self {
+            redis_url,
+            relay_interval: Duration::from_millis(50),
+            recovery_interval: Duration::from_secs(2),
+            recovery_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves the core on `listener`, with its background workers, until `shutdown`
+/// resolves; in-flight requests (checkouts) finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    workers_config: Workers,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let mut workers = tokio::task::JoinSet::new();
+    workers.spawn(recovery::run(
+        state.clone(),
+        workers_config.recovery_interval,
+        workers_config.recovery_grace,
+    ));
+    if let Some(url) = &workers_config.redis_url {
+        let redis = redis::Client::open(url.expose()).context("failed to parse REDIS_URL")?;
+        workers.spawn(outbox::relay(
+            state.pool.clone(),
+            redis,
+            state.region.id.clone(),
+            workers_config.relay_interval,
+        ));
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+    workers.abort_all();
+    Ok(())
+}

@@ -1,0 +1,689 @@
+//! `POST /v1/checkouts`: the checkout saga.
+//!
+//! 1. Validate the `Idempotency-Key` and the body; refuse a shopper whose home region is
+//!    another (421, naming it). Nothing is written for any of these.
+//! 2. One transaction: claim the idempotency key (`in_flight`), reprice every line, reserve
+//!    stock, create the order as `pending_payment` with its shopper row, and write outbox
+//!    events. Out of stock or an unknown SKU rolls it all back.
+//! 3. Authorise the payment with the PSP under a key derived from the idempotency key.
+//! 4. One transaction: approved → `confirmed`; declined → reservations released and
+//!    `payment_declined`. The response is stored with the key, so a replay returns it byte
+//!    for byte. If the PSP gave no answer the order stays `pending_payment`, the key stays
+//!    `in_flight` (retries get 409) and the recovery worker settles it.
+//!
+//! Replays follow Stripe's semantics: completed key → the first response; same key with a
+//! different body → 422; key still in flight → 409.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use deadpool_postgres::GenericClient;
+use region_config::{CountryCode, Slug};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth;
+use crate::error::ApiError;
+use crate::inventory;
+use crate::orders::{self, Status};
+use crate::outbox;
+use crate::payments::{Authorization, derived_key};
+use crate::pricing::{self, LineInput, Quote};
+
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: i64 = 1_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    storefront: String,
+    lines: Vec<Line>,
+    currency: String,
+    #[serde(default)]
+    promo_codes: Vec<String>,
+    shopper: Shopper,
+    payment: Payment,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    sku: String,
+    quantity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shopper {
+    email: String,
+    name: String,
+    phone: Option<String>,
+    country: String,
+    address: Address,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Address {
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    postal_code: String,
+    country: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Payment {
+    method: String,
+    token: String,
+}
+
+/// A checkout request after validation.
+#[derive(Debug)]
+struct Checkout {
+    body: Body,
+    country: CountryCode,
+    ship_to: CountryCode,
+    /// (sku, quantity), sorted by SKU.
+    lines: Vec<(String, i32)>,
+}
+
+fn field(name: &str, message: &str) -> ApiError {
+    ApiError::unprocessable("invalid_field", message).with("field", name)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get("idempotency-key").ok_or_else(|| {
+        ApiError::bad_request(
+            "missing_idempotency_key",
+            "the Idempotency-Key header is required",
+        )
+    })?;
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (20..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    key.map(str::to_owned).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_idempotency_key",
+            "an Idempotency-Key is 20 to 255 printable ASCII characters",
+        )
+    })
+}
+
+/// Refuses prices sent by the client before anything else looks at the lines: prices are
+/// the core's.
+fn refuse_client_prices(value: &Value) -> Result<(), ApiError> {
+    const PRICE_KEYS: [&str; 6] = [
+        "price",
+        "unit_price",
+        "unit_price_minor",
+        "price_minor",
+        "amount_minor",
+        "total_minor",
+    ];
+    let lines = value.get("lines").and_then(Value::as_array);
+    for (i, line) in lines.into_iter().flatten().enumerate() {
+        if let Some(key) = PRICE_KEYS.iter().find(|k| line.get(**k).is_some()) {
+            return Err(ApiError::unprocessable(
+                "client_prices_refused",
+                "prices are set by the regional core; send SKUs and quantities only",
+            )
+            .with("line", i)
+            .with("field", *key));
+        }
+    }
+    for key in ["total_minor", "subtotal_minor", "tax_minor"] {
+        if value.get(key).is_some() {
+            return Err(ApiError::unprocessable(
+                "client_prices_refused",
+                "prices are set by the regional core; send SKUs and quantities only",
+            )
+            .with("field", key));
+        }
+    }
+    Ok(())
+}
+
+fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
+    refuse_client_prices(raw)?;
+    if let Some(lines) = raw.get("lines").and_then(Value::as_array) {
+        for (i, line) in lines.iter().enumerate() {
+            let q = line.get("quantity");
+            if !q
+                .and_then(Value::as_i64)
+                .is_some_and(|q| (1..=MAX_QUANTITY).contains(&q))
+            {
+                return Err(ApiError::unprocessable(
+                    "invalid_quantity",
+                    "a quantity is a whole number from 1 to 1000",
+                )
+                .with("line", i)
+                .with("quantity", q.cloned().unwrap_or(Value::Null)));
+            }
+        }
+    }
+    let body: Body = serde_json::from_value(raw.clone())
+        .map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
+
+    let country: CountryCode = body.shopper.country.parse().map_err(|_| {
+        field(
+            "shopper.country",
+            "an ISO 3166-1 alpha-2 country code, e.g. DE",
+        )
+    })?;
+    let ship_to: CountryCode = body.shopper.address.country.parse().map_err(|_| {
+        field(
+            "shopper.address.country",
+            "an ISO 3166-1 alpha-2 country code, e.g. DE",
+        )
+    })?;
+    for c in [country, ship_to] {
+        let home = app.regions.home_region(c);
+        if home.id != app.region.id {
+            // Nothing about the shopper is stored or logged: only the home region is named.
+            return Err(ApiError::user(
+                StatusCode::MISDIRECTED_REQUEST,
+                "wrong_region",
+                format!("shoppers from {c} are served by region {}", home.id),
+            )
+            .with("home_region", home.id.as_str())
+            .with(
+                "home_core_url",
+                home.core_url.as_ref().map(|u| u.to_string()),
+            ));
+        }
+    }
+    if body.currency != app.region.currency.as_str() {
+        return Err(ApiError::unprocessable(
+            "currency_not_region",
+            format!("region {} sells in {}", app.region.id, app.region.currency),
+        )
+        .with("currency", app.region.currency.as_str()));
+    }
+    if body.lines.is_empty() || body.lines.len() > MAX_LINES {
+        return Err(field("lines", "a checkout has 1 to 100 lines"));
+    }
+    let mut seen = BTreeSet::new();
+    let mut lines = Vec::new();
+    for line in &body.lines {
+        if !crate::products::valid_sku(&line.sku) {
+            return Err(ApiError::unprocessable("unknown_sku", "no such product")
+                .with("sku", line.sku.as_str()));
+        }
+        if !seen.insert(line.sku.clone()) {
+            return Err(
+                ApiError::unprocessable("duplicate_line", "each SKU appears on one line")
+                    .with("sku", line.sku.as_str()),
+            );
+        }
+        let quantity =
+            i32::try_from(line.quantity).map_err(|_| field("lines", "quantity out of range"))?;
+        lines.push((line.sku.clone(), quantity));
+    }
+    lines.sort();
+    if let Some(code) = body.promo_codes.first() {
+        return Err(ApiError::unprocessable(
+            "unknown_promo_code",
+            "this promo code does not exist or has expired",
+        )
+        .with("promo_code", code.as_str()));
+    }
+    let s = &body.shopper;
+    let email_ok = (3..=254).contains(&s.email.len())
+        && s.email
+            .split_once('@')
+            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !s.email.chars().any(char::is_whitespace);
+    if !email_ok {
+        return Err(field("shopper.email", "a valid email address"));
+    }
+    let text_ok = |v: &str, max: usize| !v.trim().is_empty() && v.len() <= max;
+    if !text_ok(&s.name, 200) {
+        return Err(field("shopper.name", "a name has 1 to 200 characters"));
+    }
+    if s.phone.as_deref().is_some_and(|p| {
+        p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    }) {
+        return Err(field(
+            "shopper.phone",
+            "a phone number has at most 32 digits, spaces, +, -, ( or )",
+        ));
+    }
+    let a = &s.address;
+    if !text_ok(&a.line1, 200) || a.line2.as_deref().is_some_and(|l| l.len() > 200) {
+        return Err(field(
+            "shopper.address.line1",
+            "an address line has 1 to 200 characters",
+        ));
+    }
+    if !text_ok(&a.city, 100) {
+        return Err(field(
+            "shopper.address.city",
+            "a city has 1 to 100 characters",
+        ));
+    }
+    if !text_ok(&a.postal_code, 20) {
+        return Err(field(
+            "shopper.address.postal_code",
+            "a postal code has 1 to 20 characters",
+        ));
+    }
+    if body.payment.method != "card" {
+        return Err(field(
+            "payment.method",
+            "the only payment method is \"card\"",
+        ));
+    }
+    if !body.payment.token.starts_with("tok_") || body.payment.token.len() > 64 {
+        return Err(field(
+            "payment.token",
+            "a PSP token (tok_…); card numbers are never accepted",
+        ));
+    }
+    Ok(Checkout {
+        body,
+        country,
+        ship_to,
+        lines,
+    })
+}
+
+/// What the shopper gets back for a confirmed order (and, byte for byte, on every replay).
+#[derive(Debug, Serialize)]
+struct Confirmation<'a> {
+    order_id: Uuid,
+    status: &'static str,
+    order_access_token: &'a str,
+    #[serde(flatten)]
+    quote: &'a Quote,
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let raw: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}"))
+    })?;
+    let checkout = parse(&app, &raw)?;
+    // serde_json's maps are sorted: the hash ignores key order and whitespace.
+    let request_hash =
+        Sha256::digest(serde_json::to_vec(&raw).map_err(anyhow::Error::from)?).to_vec();
+
+    let mut client = app.pool.get().await?;
+    let tx = client.transaction().await?;
+    let claimed = tx
+        .execute(
+            "INSERT INTO idempotency_keys (key, request_sha256, state) VALUES ($1, $2, 'in_flight')
+             ON CONFLICT (key) DO NOTHING",
+            &[&key, &request_hash],
+        )
+        .await?;
+    if claimed == 0 {
+        drop(tx);
+        return replay(&client, &key, &request_hash).await;
+    }
+
+    let storefront = &checkout.body.storefront;
+    let known = tx
+        .query_opt("SELECT 1 FROM storefronts WHERE id = $1", &[storefront])
+        .await?;
+    if known.is_none() {
+        return Err(
+            ApiError::unprocessable("unknown_storefront", "no such storefront")
+                .with("storefront", storefront.as_str()),
+        );
+    }
+    let quote = reprice(&tx, &app, &checkout).await?;
+    let order_id = Uuid::new_v4();
+    let token = auth::random_token()?;
+    let provider = app.payments.current_provider().to_owned();
+    tx.execute(
+        "INSERT INTO orders (id, storefront, status, currency, subtotal_minor, tax_minor,
+                             discount_minor, total_minor, access_token_sha256, payment_key,
+                             payment_token, payment_provider, idempotency_key)
+         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[
+            &order_id,
+            storefront,
+            &quote.currency,
+            &quote.subtotal_minor,
+            &quote.tax_minor,
+            &quote.discount_minor,
+            &quote.total_minor,
+            &auth::sha256(&token),
+            &derived_key("authorize", &key),
+            &checkout.body.payment.token,
+            &provider,
+            &key,
+        ],
+    )
+    .await?;
+    for (i, l) in quote.lines.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_minor,
+                                      line_total_minor, tax_minor, tax_rate_bp)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &order_id,
+                &(i as i32),
+                &l.sku,
+                &l.quantity,
+                &l.unit_price_minor,
+                &l.line_total_minor,
+                &l.tax_minor,
+                &(l.tax_rate_bp as i32),
+            ],
+        )
+        .await?;
+    }
+    let s = &checkout.body.shopper;
+    tx.execute(
+        "INSERT INTO order_shoppers (order_id, email, name, phone, country, address)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &order_id,
+            &s.email,
+            &s.name,
+            &s.phone,
+            &checkout.country.as_str(),
+            &serde_json::to_value(&s.address).map_err(anyhow::Error::from)?,
+        ],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO order_transitions (order_id, from_status, to_status, reason)
+         VALUES ($1, NULL, 'pending_payment', 'checkout')",
+        &[&order_id],
+    )
+    .await?;
+    let warehouses = inventory::warehouse_preference(&app.region, checkout.ship_to);
+    let ttl = i64::try_from(app.reservation_ttl.as_secs()).unwrap_or(i64::MAX);
+    if let Err(shortages) =
+        inventory::reserve(&tx, order_id, &checkout.lines, &warehouses, ttl).await?
+    {
+        // Dropping the transaction rolls back the key, the order and every reservation.
+        return Err(ApiError::user(
+            StatusCode::CONFLICT,
+            "out_of_stock",
+            "some items are not available in the quantity asked",
+        )
+        .with(
+            "lines",
+            serde_json::to_value(shortages).map_err(anyhow::Error::from)?,
+        ));
+    }
+    for (sku, _) in &checkout.lines {
+        outbox::enqueue(&tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
+    }
+    tx.execute(
+        "UPDATE idempotency_keys SET order_id = $2, order_token = $3 WHERE key = $1",
+        &[&key, &order_id, &token],
+    )
+    .await?;
+    tx.commit().await?;
+    // Give the connection back before waiting on the PSP: `settle` takes its own, and a
+    // checkout must never hold two (a full pool would deadlock).
+    drop(client);
+
+    let outcome = app
+        .payments
+        .authorize(
+            &provider,
+            &derived_key("authorize", &key),
+            quote.total_minor,
+            &quote.currency,
+            &checkout.body.payment.token,
+        )
+        .await;
+    match outcome {
+        Ok(authorization) => settle(&app, order_id, authorization).await,
+        Err(unavailable) => {
+            tracing::warn!(%order_id, provider = %unavailable.provider, reason = %unavailable.reason,
+                "payment outcome unknown; the recovery worker will settle the order");
+            Err(ApiError::PaymentUnavailable(unavailable.to_string()))
+        }
+    }
+}
+
+/// Prices the lines from the catalogue of record; unknown, inactive or foreign SKUs and
+/// SKUs without a price in the region's currency are refused.
+async fn reprice(
+    tx: &impl GenericClient,
+    app: &AppState,
+    checkout: &Checkout,
+) -> Result<Quote, ApiError> {
+    let skus: Vec<&str> = checkout.lines.iter().map(|(s, _)| s.as_str()).collect();
+    let rows = tx
+        .query(
+            "SELECT p.sku, p.tax_category, pp.amount_minor
+             FROM products p LEFT JOIN product_prices pp ON pp.sku = p.sku AND pp.currency = $2
+             WHERE p.sku = ANY($1) AND p.active AND p.storefront = $3",
+            &[
+                &skus,
+                &app.region.currency.as_str(),
+                &checkout.body.storefront,
+            ],
+        )
+        .await?;
+    let mut inputs = Vec::new();
+    for (sku, quantity) in &checkout.lines {
+        let row = rows
+            .iter()
+            .find(|r| r.get::<_, &str>(0) == sku)
+            .ok_or_else(|| {
+                ApiError::unprocessable("unknown_sku", "no such product in this storefront")
+                    .with("sku", sku.as_str())
+            })?;
+        let price: Option<i64> = row.get(2);
+        let price = price.ok_or_else(|| {
+            ApiError::unprocessable(
+                "sku_not_sold_in_currency",
+                format!("this product is not sold in {}", app.region.currency),
+            )
+            .with("sku", sku.as_str())
+        })?;
+        let tax_category: Slug = row
+            .get::<_, &str>(1)
+            .parse()
+            .map_err(|_| anyhow::anyhow!("stored tax category is not a slug"))?;
+        inputs.push(LineInput {
+            sku: sku.clone(),
+            quantity: *quantity,
+            base_price_minor: price,
+            tax_category,
+        });
+    }
+    Ok(pricing::quote(&app.region, checkout.country, &inputs))
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn replay(
+    client: &impl GenericClient,
+    key: &str,
+    request_hash: &[u8],
+) -> Result<Response, ApiError> {
+    let row = client
+        .query_one(
+            "SELECT request_sha256, state, response_status, response_body FROM idempotency_keys WHERE key = $1",
+            &[&key],
+        )
+        .await?;
+    if row.get::<_, &[u8]>(0) != request_hash {
+        return Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+        ));
+    }
+    if row.get::<_, &str>(1) != "completed" {
+        return Err(ApiError::user(
+            StatusCode::CONFLICT,
+            "checkout_in_progress",
+            "a checkout with this Idempotency-Key is still being processed; retry shortly",
+        ));
+    }
+    let status: i32 = row.get(2);
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| anyhow::anyhow!("stored response status {status} is invalid"))?;
+    Ok(json_response(status, row.get(3)))
+}
+
+/// Applies the PSP's answer to a pending order and stores the response for replays.
+/// Safe to call twice (checkout and the recovery worker may race): the second finds the
+/// order already moved and returns the stored response.
+pub(crate) async fn settle(
+    app: &AppState,
+    order_id: Uuid,
+    authorization: Authorization,
+) -> Result<Response, ApiError> {
+    let mut client = app.pool.get().await?;
+    let tx = client.transaction().await?;
+    let key_row = tx
+        .query_one(
+            "SELECT k.key, k.order_token FROM idempotency_keys k WHERE k.order_id = $1 FOR UPDATE",
+            &[&order_id],
+        )
+        .await?;
+    let key: String = key_row.get(0);
+    let (status, body) = match &authorization {
+        Authorization::Approved { provider, id } => {
+            if !orders::transition(
+                &tx,
+                order_id,
+                Status::PendingPayment,
+                Status::Confirmed,
+                "payment authorised",
+            )
+            .await?
+            {
+                drop(tx);
+                return replay(&client, &key, &stored_hash(&client, &key).await?).await;
+            }
+            tx.execute(
+                "UPDATE orders SET payment_provider = $2, payment_id = $3 WHERE id = $1",
+                &[&order_id, provider, id],
+            )
+            .await?;
+            outbox::enqueue(
+                &tx,
+                outbox::ORDER_CONFIRMED,
+                json!({ "order_id": order_id }),
+            )
+            .await?;
+            let token: Option<String> = key_row.get(1);
+            let token = token.ok_or_else(|| anyhow::anyhow!("order token missing"))?;
+            let quote = stored_quote(&tx, order_id, app.region.tax.prices_include_tax()).await?;
+            let body = serde_json::to_vec(&Confirmation {
+                order_id,
+                status: "confirmed",
+                order_access_token: &token,
+                quote: &quote,
+            })
+            .map_err(anyhow::Error::from)?;
+            (StatusCode::CREATED, body)
+        }
+        Authorization::Declined { .. } => {
+            if !orders::transition(
+                &tx,
+                order_id,
+                Status::PendingPayment,
+                Status::PaymentDeclined,
+                "payment declined",
+            )
+            .await?
+            {
+                drop(tx);
+                return replay(&client, &key, &stored_hash(&client, &key).await?).await;
+            }
+            inventory::release(&tx, order_id, "payment declined").await?;
+            let error = ApiError::user(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_declined",
+                "the payment was declined; no order was placed",
+            )
+            .with("order_id", order_id.to_string());
+            (
+                StatusCode::PAYMENT_REQUIRED,
+                serde_json::to_vec(&error.body()).map_err(anyhow::Error::from)?,
+            )
+        }
+    };
+    tx.execute(
+        "UPDATE idempotency_keys SET state = 'completed', response_status = $2, response_body = $3, order_token = NULL
+         WHERE key = $1",
+        &[&key, &i32::from(status.as_u16()), &body],
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(%order_id, status = status.as_u16(), "checkout settled");
+    Ok(json_response(status, body))
+}
+
+async fn stored_hash(client: &impl GenericClient, key: &str) -> Result<Vec<u8>, ApiError> {
+    Ok(client
+        .query_one(
+            "SELECT request_sha256 FROM idempotency_keys WHERE key = $1",
+            &[&key],
+        )
+        .await?
+        .get(0))
+}
+
+/// The quote as committed with the order, rebuilt from its rows.
+async fn stored_quote(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    prices_include_tax: bool,
+) -> Result<Quote, ApiError> {
+    let view = orders::view(tx, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let lines = tx
+        .query(
+            "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp
+             FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+            &[&order_id],
+        )
+        .await?
+        .iter()
+        .map(|l| pricing::PricedLine {
+            sku: l.get(0),
+            quantity: l.get(1),
+            unit_price_minor: l.get(2),
+            line_total_minor: l.get(3),
+            tax_minor: l.get(4),
+            tax_rate_bp: u32::try_from(l.get::<_, i32>(5)).unwrap_or_default(),
+        })
+        .collect();
+    let subtotal = view["subtotal_minor"].as_i64().unwrap_or_default();
+    let total = view["total_minor"].as_i64().unwrap_or_default();
+    Ok(Quote {
+        currency: view["currency"].as_str().unwrap_or_default().to_owned(),
+        prices_include_tax,
+        lines,
+        subtotal_minor: subtotal,
+        tax_minor: view["tax_minor"].as_i64().unwrap_or_default(),
+        discount_minor: view["discount_minor"].as_i64().unwrap_or_default(),
+        total_minor: total,
+    })
+}

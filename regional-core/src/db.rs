@@ -1,0 +1,95 @@
+//! The connection pool and schema migrations (embedded SQL files, applied in order at start,
+//! each once, recorded in `schema_migrations`).
+
+use anyhow::Context;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::config::Secret;
+
+/// Every migration, in order. A new schema change is a new file appended here.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+/// The latest schema version this build knows.
+pub fn latest_version() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+pub fn pool(database_url: &Secret, size: usize) -> anyhow::Result<Pool> {
+    let config: tokio_postgres::Config = database_url
+        .expose()
+        .parse()
+        .context("failed to parse DATABASE_URL")?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .context("failed to build the database pool")
+}
+
+/// Applies pending migrations under an advisory lock, so replicas starting together apply
+/// each once.
+pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
+    let mut client = pool
+        .get()
+        .await
+        .context("failed to connect to the database")?;
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock(7000001)", &[])
+        .await
+        .context("failed to take the migration lock")?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .context("failed to create schema_migrations")?;
+    for (version, sql) in MIGRATIONS {
+        let applied = tx
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[version],
+            )
+            .await?
+            .is_some();
+        if !applied {
+            tx.batch_execute(sql)
+                .await
+                .with_context(|| format!("failed to apply migration {version}"))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[version],
+            )
+            .await?;
+            tracing::info!(version, "applied migration");
+        }
+    }
+    tx.commit().await.context("failed to commit migrations")?;
+    Ok(())
+}
+
+/// Whether the database answers and has every migration of this build.
+pub async fn ready(pool: &Pool) -> anyhow::Result<()> {
+    let client = pool.get().await.context("no database connection")?;
+    let row = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .context("failed to read schema_migrations")?;
+    let version: i32 = row.get(0);
+    anyhow::ensure!(
+        version >= latest_version(),
+        "schema version {version}, expected {}",
+        latest_version()
+    );
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! `ApiError`: every error an HTTP handler can answer with.
+//!
+//! User errors (4xx) carry a machine-readable body `{"error": {"code", "message", ...}}`.
+//! Internal errors answer an opaque 500; the cause travels in a response extension and is
+//! logged once, by the `log_internal_errors` middleware, never inside `into_response`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The client can act on it: a 4xx with a code, a message and details.
+    #[error("{code}: {message}")]
+    User {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        details: Map<String, Value>,
+    },
+    /// Ours: a 5xx with an opaque body.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+    /// The payment provider could not be reached: 502, opaque, retry with the same key.
+    #[error("payment provider unavailable: {0}")]
+    PaymentUnavailable(String),
+}
+
+/// The cause of a 500, carried to the logging middleware.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
+impl ApiError {
+    pub fn user(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::User {
+            status,
+            code,
+            message: message.into(),
+            details: Map::new(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::user(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::user(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::user(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    /// Adds a detail field to a user error's body.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        if let Self::User { details, .. } = &mut self {
+            details.insert(key.to_owned(), value.into());
+        }
+        self
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::User { status, .. } => *status,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::PaymentUnavailable(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// The body a client sees.
+    pub fn body(&self) -> Value {
+        match self {
+            Self::User {
+                code,
+                message,
+                details,
+                ..
+            } => {
+                let mut error = details.clone();
+                error.insert("code".into(), json!(code));
+                error.insert("message".into(), json!(message));
+                json!({ "error": error })
+            }
+            Self::Internal(_) => {
+                json!({"error": {"code": "internal", "message": "internal error"}})
+            }
+            Self::PaymentUnavailable(_) => json!({"error": {
+                "code": "payment_unavailable",
+                "message": "the payment provider did not answer; retry with the same Idempotency-Key"
+            }}),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("no database connection"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status_code(), Json(self.body())).into_response();
+        match &self {
+            Self::Internal(e) => {
+                response
+                    .extensions_mut()
+                    .insert(InternalCause(format!("{e:#}")));
+            }
+            Self::PaymentUnavailable(e) => {
+                response.extensions_mut().insert(InternalCause(e.clone()));
+            }
+            Self::User { .. } => {}
+        }
+        response
+    }
+}
+
+/// Logs the cause of every 5xx once. Causes never contain personal data: they are built
+/// from database and provider errors, not from request bodies.
+pub async fn log_internal_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        tracing::error!(%method, %path, status = response.status().as_u16(), %cause, "request failed");
+    }
+    response
+}

@@ -1,0 +1,338 @@
+//! Stock per SKU per warehouse of this region, and reservations.
+//!
+//! Reservations are conditional updates (`... WHERE on_hand - reserved >= $q`) that cannot
+//! take stock below zero, backed by the `reserved <= on_hand` CHECK constraint; stock is
+//! never read and then written by the application. Every change writes an audited movement
+//! row and a `stock_changed` outbox event in the same transaction.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use deadpool_postgres::GenericClient;
+use region_config::{CountryCode, Region};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth;
+use crate::error::ApiError;
+use crate::outbox;
+
+/// A line's SKU could not be (fully) reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shortage {
+    pub sku: String,
+    pub requested: i32,
+    pub available: i64,
+}
+
+/// Warehouses of `region` in the order allocation tries them: those in the shipping
+/// country first, then the rest as the region config lists them.
+pub fn warehouse_preference(region: &Region, ship_to: CountryCode) -> Vec<String> {
+    let (near, far): (Vec<_>, Vec<_>) =
+        region.warehouses.iter().partition(|w| w.country == ship_to);
+    near.into_iter()
+        .chain(far)
+        .map(|w| w.id.to_string())
+        .collect()
+}
+
+/// Reserves every line for `order_id`, or reports what is short. Lines must be sorted by
+/// SKU (so concurrent checkouts lock rows in one order and cannot deadlock). Each line goes
+/// to the first warehouse that can fill it whole, else is split across warehouses in
+/// preference order. On `Err` the caller rolls the transaction back.
+pub async fn reserve(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    lines: &[(String, i32)],
+    warehouses: &[String],
+    ttl_secs: i64,
+) -> Result<Result<(), Vec<Shortage>>, tokio_postgres::Error> {
+    let mut shortages = Vec::new();
+    for (sku, quantity) in lines {
+        let mut taken: Vec<(String, i32)> = Vec::new();
+        for warehouse in warehouses {
+            let n = tx
+                .execute(
+                    "UPDATE stock SET reserved = reserved + $3
+                     WHERE sku = $1 AND warehouse = $2 AND on_hand - reserved >= $3",
+                    &[sku, warehouse, quantity],
+                )
+                .await?;
+            if n == 1 {
+                taken.push((warehouse.clone(), *quantity));
+                break;
+            }
+        }
+        if taken.is_empty() {
+            let mut remaining = *quantity;
+            for warehouse in warehouses {
+                if remaining == 0 {
+                    break;
+                }
+                // One statement: lock the row, take what it has free up to `remaining`.
+                let row = tx
+                    .query_opt(
+                        "WITH free AS (
+                             SELECT sku, warehouse, least($3, on_hand - reserved) AS take
+                             FROM stock
+                             WHERE sku = $1 AND warehouse = $2 AND on_hand - reserved > 0
+                             FOR UPDATE)
+                         UPDATE stock s SET reserved = s.reserved + free.take FROM free
+                         WHERE s.sku = free.sku AND s.warehouse = free.warehouse
+                         RETURNING free.take",
+                        &[sku, warehouse, &remaining],
+                    )
+                    .await?;
+                if let Some(row) = row {
+                    let take: i32 = row.get(0);
+                    remaining -= take;
+                    taken.push((warehouse.clone(), take));
+                }
+            }
+            if remaining > 0 {
+                shortages.push(Shortage {
+                    sku: sku.clone(),
+                    requested: *quantity,
+                    available: i64::from(*quantity - remaining),
+                });
+                continue;
+            }
+        }
+        for (warehouse, q) in taken {
+            record(tx, order_id, sku, &warehouse, q, ttl_secs).await?;
+        }
+    }
+    Ok(if shortages.is_empty() {
+        Ok(())
+    } else {
+        Err(shortages)
+    })
+}
+
+async fn record(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    sku: &str,
+    warehouse: &str,
+    quantity: i32,
+    ttl_secs: i64,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO reservations (order_id, sku, warehouse, quantity, expires_at)
+         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::bigint))",
+        &[&order_id, &sku, &warehouse, &quantity, &ttl_secs],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
+         VALUES ($1, $2, 0, $3, 'reserve', $4)",
+        &[&sku, &warehouse, &quantity, &order_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Releases every held reservation of `order_id` (payment declined, cancelled, expired).
+pub async fn release(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    reason: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "UPDATE reservations SET state = 'released'
+             WHERE order_id = $1 AND state = 'held' RETURNING sku, warehouse, quantity",
+            &[&order_id],
+        )
+        .await?;
+    for row in &rows {
+        let (sku, warehouse, quantity): (String, String, i32) =
+            (row.get(0), row.get(1), row.get(2));
+        tx.execute(
+            "UPDATE stock SET reserved = reserved - $3 WHERE sku = $1 AND warehouse = $2",
+            &[&sku, &warehouse, &quantity],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
+             VALUES ($1, $2, 0, $3, $4, $5)",
+            &[&sku, &warehouse, &(-quantity), &reason, &order_id],
+        )
+        .await?;
+        outbox::enqueue(tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
+    }
+    Ok(())
+}
+
+/// Turns `order_id`'s held reservations into sold stock (fulfilment).
+pub async fn sell(tx: &impl GenericClient, order_id: Uuid) -> Result<(), tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "UPDATE reservations SET state = 'sold'
+             WHERE order_id = $1 AND state = 'held' RETURNING sku, warehouse, quantity",
+            &[&order_id],
+        )
+        .await?;
+    for row in &rows {
+        let (sku, warehouse, quantity): (String, String, i32) =
+            (row.get(0), row.get(1), row.get(2));
+        tx.execute(
+            "UPDATE stock SET reserved = reserved - $3, on_hand = on_hand - $3
+             WHERE sku = $1 AND warehouse = $2",
+            &[&sku, &warehouse, &quantity],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
+             VALUES ($1, $2, $3, $3, 'sell', $4)",
+            &[&sku, &warehouse, &(-quantity), &order_id],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    pub sku: String,
+    pub warehouse: String,
+    /// Change of on-hand stock: positive for deliveries, negative for losses.
+    pub delta: i32,
+    pub reason: String,
+}
+
+/// `POST /v1/admin/stock`: adjusts on-hand stock of one SKU in one warehouse of this region.
+pub async fn adjust(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let mut client = app.pool.get().await?;
+    let storefront = auth::merchant(&client, &headers).await?;
+    let a: Adjustment = crate::json_body(&body)?;
+    if !app
+        .region
+        .warehouses
+        .iter()
+        .any(|w| w.id.as_str() == a.warehouse)
+    {
+        return Err(ApiError::unprocessable(
+            "unknown_warehouse",
+            "no such warehouse in this region",
+        )
+        .with("warehouse", a.warehouse));
+    }
+    if a.reason.trim().is_empty() || a.reason.len() > 200 {
+        return Err(
+            ApiError::unprocessable("invalid_field", "a reason has 1 to 200 characters")
+                .with("field", "reason"),
+        );
+    }
+    if a.delta == 0 || a.delta.unsigned_abs() > 1_000_000 {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "delta is a non-zero integer up to 1000000",
+        )
+        .with("field", "delta"));
+    }
+    let tx = client.transaction().await?;
+    let owner = tx
+        .query_opt("SELECT storefront FROM products WHERE sku = $1", &[&a.sku])
+        .await?;
+    match owner {
+        None => {
+            return Err(ApiError::unprocessable("unknown_sku", "no such product").with("sku", a.sku));
+        }
+        Some(r) if r.get::<_, String>(0) != storefront => {
+            return Err(ApiError::user(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this SKU belongs to another storefront",
+            )
+            .with("sku", a.sku));
+        }
+        Some(_) => {}
+    }
+    let row = tx
+        .query_opt(
+            "INSERT INTO stock (sku, warehouse, on_hand) VALUES ($1, $2, greatest($3, 0))
+             ON CONFLICT (sku, warehouse) DO UPDATE SET on_hand = stock.on_hand + $3
+             WHERE stock.on_hand + $3 >= stock.reserved
+             RETURNING on_hand, reserved, xmax = 0",
+            &[&a.sku, &a.warehouse, &a.delta],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Err(ApiError::user(
+            StatusCode::CONFLICT,
+            "insufficient_stock",
+            "the adjustment would leave less on hand than is reserved",
+        )
+        .with("sku", a.sku));
+    };
+    let (on_hand, reserved, inserted): (i32, i32, bool) = (row.get(0), row.get(1), row.get(2));
+    if inserted && a.delta < 0 {
+        return Err(ApiError::user(
+            StatusCode::CONFLICT,
+            "insufficient_stock",
+            "there is no stock to remove",
+        )
+        .with("sku", a.sku));
+    }
+    tx.execute(
+        "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason)
+         VALUES ($1, $2, $3, 0, $4)",
+        &[&a.sku, &a.warehouse, &a.delta, &a.reason],
+    )
+    .await?;
+    outbox::enqueue(&tx, outbox::STOCK_CHANGED, json!({ "sku": a.sku })).await?;
+    tx.commit().await?;
+    Ok(Json(json!({
+        "sku": a.sku, "warehouse": a.warehouse, "on_hand": on_hand, "reserved": reserved,
+        "available": on_hand - reserved,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StockQuery {
+    sku: String,
+}
+
+/// `GET /v1/stock?sku=…`: authoritative availability, per warehouse and in total.
+pub async fn get(
+    State(app): State<AppState>,
+    Query(q): Query<StockQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let client = app.pool.get().await?;
+    let known = client
+        .query_opt("SELECT 1 FROM products WHERE sku = $1", &[&q.sku])
+        .await?;
+    if known.is_none() {
+        return Err(ApiError::not_found("product").with("sku", q.sku));
+    }
+    let rows = client
+        .query(
+            "SELECT warehouse, on_hand, reserved FROM stock WHERE sku = $1 ORDER BY warehouse",
+            &[&q.sku],
+        )
+        .await?;
+    let mut total = 0i64;
+    let mut per: BTreeMap<String, Value> = BTreeMap::new();
+    for r in &rows {
+        let (w, on_hand, reserved): (String, i32, i32) = (r.get(0), r.get(1), r.get(2));
+        total += i64::from(on_hand - reserved);
+        per.insert(
+            w,
+            json!({"on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved}),
+        );
+    }
+    Ok(Json(
+        json!({ "sku": q.sku, "available": total, "warehouses": per }),
+    ))
+}

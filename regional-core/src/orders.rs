@@ -1,0 +1,461 @@
+//! Orders: an explicit state machine whose every transition is a row in
+//! `order_transitions`, and the order API.
+//!
+//! ```text
+//! pending_payment ──▶ confirmed ──▶ fulfilled ──▶ refunded / partially_refunded
+//!        │                 │
+//!        ▼                 ▼
+//! payment_declined     cancelled   (pending_payment ──▶ cancelled too, on expiry)
+//! ```
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth;
+use crate::error::ApiError;
+use crate::inventory;
+use crate::payments::derived_key;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    PendingPayment,
+    Confirmed,
+    Fulfilled,
+    Cancelled,
+    PaymentDeclined,
+    Refunded,
+    PartiallyRefunded,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Confirmed => "confirmed",
+            Self::Fulfilled => "fulfilled",
+            Self::Cancelled => "cancelled",
+            Self::PaymentDeclined => "payment_declined",
+            Self::Refunded => "refunded",
+            Self::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::PendingPayment,
+            Self::Confirmed,
+            Self::Fulfilled,
+            Self::Cancelled,
+            Self::PaymentDeclined,
+            Self::Refunded,
+            Self::PartiallyRefunded,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    /// Whether the machine allows `self → next`.
+    pub fn can_become(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (PendingPayment, Confirmed | PaymentDeclined | Cancelled)
+                | (Confirmed, Fulfilled | Cancelled)
+                | (Fulfilled, Refunded | PartiallyRefunded)
+                | (PartiallyRefunded, Refunded | PartiallyRefunded)
+        )
+    }
+}
+
+/// Moves an order from `from` to `to` if it is still in `from`; records the transition.
+/// Returns false when the order was not in `from` (someone else moved it first).
+pub async fn transition(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    from: Status,
+    to: Status,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    if !from.can_become(to) {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "illegal transition {} -> {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let n = tx
+        .execute(
+            "UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2",
+            &[&order_id, &from.as_str(), &to.as_str()],
+        )
+        .await?;
+    if n == 1 {
+        tx.execute(
+            "INSERT INTO order_transitions (order_id, from_status, to_status, reason)
+             VALUES ($1, $2, $3, $4)",
+            &[&order_id, &from.as_str(), &to.as_str(), &reason],
+        )
+        .await?;
+    }
+    Ok(n == 1)
+}
+
+/// The order as its shopper or merchant sees it (no personal data beyond the country).
+pub async fn view(client: &impl GenericClient, order_id: Uuid) -> Result<Option<Value>, ApiError> {
+    let Some(o) = client
+        .query_opt(
+            "SELECT o.status, o.currency, o.subtotal_minor, o.tax_minor, o.discount_minor,
+                    o.total_minor, o.refunded_minor, o.storefront, o.created_at
+             FROM orders o WHERE o.id = $1",
+            &[&order_id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lines = client
+        .query(
+            "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp
+             FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+            &[&order_id],
+        )
+        .await?;
+    let history = client
+        .query(
+            "SELECT to_status, reason, at FROM order_transitions WHERE order_id = $1 ORDER BY id",
+            &[&order_id],
+        )
+        .await?;
+    let created: chrono::DateTime<chrono::Utc> = o.get(8);
+    Ok(Some(json!({
+        "order_id": order_id,
+        "status": o.get::<_, String>(0),
+        "storefront": o.get::<_, String>(7),
+        "currency": o.get::<_, String>(1),
+        "lines": lines.iter().map(|l| json!({
+            "sku": l.get::<_, String>(0),
+            "quantity": l.get::<_, i32>(1),
+            "unit_price_minor": l.get::<_, i64>(2),
+            "line_total_minor": l.get::<_, i64>(3),
+            "tax_minor": l.get::<_, i64>(4),
+            "tax_rate_bp": l.get::<_, i32>(5),
+        })).collect::<Vec<_>>(),
+        "subtotal_minor": o.get::<_, i64>(2),
+        "tax_minor": o.get::<_, i64>(3),
+        "discount_minor": o.get::<_, i64>(4),
+        "total_minor": o.get::<_, i64>(5),
+        "refunded_minor": o.get::<_, i64>(6),
+        "created_at": created.to_rfc3339(),
+        "history": history.iter().map(|h| {
+            let at: chrono::DateTime<chrono::Utc> = h.get(2);
+            json!({"status": h.get::<_, String>(0), "reason": h.get::<_, String>(1), "at": at.to_rfc3339()})
+        }).collect::<Vec<_>>(),
+    })))
+}
+
+/// Who may act on an order: its shopper (order access token) or its storefront's merchant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Shopper,
+    Merchant,
+}
+
+async fn authorise(
+    client: &impl GenericClient,
+    headers: &HeaderMap,
+    order_id: Uuid,
+) -> Result<Caller, ApiError> {
+    let not_found = || ApiError::not_found("order");
+    let token = auth::bearer(headers).ok_or_else(|| {
+        ApiError::user(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "an order access token or merchant token is required",
+        )
+    })?;
+    let row = client
+        .query_opt(
+            "SELECT o.access_token_sha256, s.token_sha256
+             FROM orders o JOIN storefronts s ON s.id = o.storefront WHERE o.id = $1",
+            &[&order_id],
+        )
+        .await?
+        .ok_or_else(not_found)?;
+    let hash = auth::sha256(token);
+    if row.get::<_, Vec<u8>>(0) == hash {
+        Ok(Caller::Shopper)
+    } else if row.get::<_, Vec<u8>>(1) == hash {
+        Ok(Caller::Merchant)
+    } else {
+        // Same answer as a missing order: a wrong token learns nothing.
+        Err(not_found())
+    }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    id.parse().map_err(|_| ApiError::not_found("order"))
+}
+
+/// `GET /v1/orders/{id}`
+pub async fn get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let order_id = parse_id(&id)?;
+    let client = app.pool.get().await?;
+    authorise(&client, &headers, order_id).await?;
+    view(&client, order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+struct Payment {
+    status: Status,
+    provider: Option<String>,
+    payment_id: Option<String>,
+    idempotency_key: String,
+    total: i64,
+    refunded: i64,
+}
+
+async fn payment_of(
+    client: &impl GenericClient,
+    order_id: Uuid,
+    lock: bool,
+) -> Result<Payment, ApiError> {
+    let sql = format!(
+        "SELECT status, payment_provider, payment_id, idempotency_key, total_minor, refunded_minor
+         FROM orders WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = client
+        .query_opt(&sql, &[&order_id])
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(Payment {
+        status: Status::parse(row.get(0)).ok_or_else(|| anyhow::anyhow!("unknown order status"))?,
+        provider: row.get(1),
+        payment_id: row.get(2),
+        idempotency_key: row.get(3),
+        total: row.get(4),
+        refunded: row.get(5),
+    })
+}
+
+fn wrong_state(status: Status, action: &str) -> ApiError {
+    ApiError::user(
+        StatusCode::CONFLICT,
+        "invalid_order_state",
+        format!("an order that is {} cannot be {action}", status.as_str()),
+    )
+    .with("status", status.as_str())
+}
+
+/// `POST /v1/orders/{id}/cancel`: voids the payment and releases the stock of a confirmed
+/// order (shopper or merchant).
+pub async fn cancel(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let order_id = parse_id(&id)?;
+    let mut client = app.pool.get().await?;
+    authorise(&client, &headers, order_id).await?;
+    let p = payment_of(&client, order_id, false).await?;
+    if p.status == Status::Cancelled {
+        return view(&client, order_id)
+            .await?
+            .map(Json)
+            .ok_or_else(|| ApiError::not_found("order"));
+    }
+    if p.status != Status::Confirmed {
+        return Err(wrong_state(p.status, "cancelled"));
+    }
+    if let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) {
+        app.payments
+            .settle(
+                provider,
+                payment_id,
+                "void",
+                &derived_key("void", &p.idempotency_key),
+                None,
+            )
+            .await
+            .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
+    }
+    let tx = client.transaction().await?;
+    if transition(
+        &tx,
+        order_id,
+        Status::Confirmed,
+        Status::Cancelled,
+        "cancelled; payment voided",
+    )
+    .await?
+    {
+        inventory::release(&tx, order_id, "cancel").await?;
+    }
+    tx.commit().await?;
+    view(&client, order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+async fn merchant_order(
+    app: &AppState,
+    headers: &HeaderMap,
+    order_id: Uuid,
+) -> Result<deadpool_postgres::Object, ApiError> {
+    let client = app.pool.get().await?;
+    if authorise(&client, headers, order_id).await? != Caller::Merchant {
+        return Err(ApiError::user(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a merchant token is required",
+        ));
+    }
+    Ok(client)
+}
+
+/// `POST /v1/admin/orders/{id}/fulfil`: captures the payment and turns reservations into
+/// sold stock.
+pub async fn fulfil(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let order_id = parse_id(&id)?;
+    let mut client = merchant_order(&app, &headers, order_id).await?;
+    let p = payment_of(&client, order_id, false).await?;
+    if p.status == Status::Fulfilled {
+        return view(&client, order_id)
+            .await?
+            .map(Json)
+            .ok_or_else(|| ApiError::not_found("order"));
+    }
+    if p.status != Status::Confirmed {
+        return Err(wrong_state(p.status, "fulfilled"));
+    }
+    let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "confirmed order without payment"
+        )));
+    };
+    app.payments
+        .settle(
+            provider,
+            payment_id,
+            "capture",
+            &derived_key("capture", &p.idempotency_key),
+            None,
+        )
+        .await
+        .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
+    let tx = client.transaction().await?;
+    if transition(
+        &tx,
+        order_id,
+        Status::Confirmed,
+        Status::Fulfilled,
+        "fulfilled; payment captured",
+    )
+    .await?
+    {
+        inventory::sell(&tx, order_id).await?;
+    }
+    tx.commit().await?;
+    view(&client, order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    /// Minor units; the whole remaining amount when absent.
+    amount_minor: Option<i64>,
+}
+
+/// `POST /v1/admin/orders/{id}/refund`: refunds a fulfilled order in whole or in part.
+pub async fn refund(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let order_id = parse_id(&id)?;
+    let body: RefundBody = if body.is_empty() {
+        RefundBody { amount_minor: None }
+    } else {
+        crate::json_body(&body)?
+    };
+    let mut client = merchant_order(&app, &headers, order_id).await?;
+    let p = payment_of(&client, order_id, false).await?;
+    if !matches!(p.status, Status::Fulfilled | Status::PartiallyRefunded) {
+        return Err(wrong_state(p.status, "refunded"));
+    }
+    let remaining = p.total - p.refunded;
+    let amount = body.amount_minor.unwrap_or(remaining);
+    if amount <= 0 || amount > remaining {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!("a refund is 1 to {remaining} minor units"),
+        )
+        .with("field", "amount_minor"));
+    }
+    let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "fulfilled order without payment"
+        )));
+    };
+    let key = derived_key(&format!("refund:{}", p.refunded), &p.idempotency_key);
+    app.payments
+        .settle(provider, payment_id, "refund", &key, Some(amount))
+        .await
+        .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
+    let to = if amount == remaining {
+        Status::Refunded
+    } else {
+        Status::PartiallyRefunded
+    };
+    let tx = client.transaction().await?;
+    if transition(&tx, order_id, p.status, to, "refunded").await? {
+        tx.execute(
+            "UPDATE orders SET refunded_minor = refunded_minor + $2 WHERE id = $1",
+            &[&order_id, &amount],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    view(&client, order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::*;
+
+    #[test]
+    fn the_state_machine_allows_only_its_edges() {
+        assert!(PendingPayment.can_become(Confirmed));
+        assert!(Confirmed.can_become(Fulfilled));
+        assert!(Fulfilled.can_become(Refunded));
+        assert!(!PaymentDeclined.can_become(Confirmed));
+        assert!(!Cancelled.can_become(Confirmed));
+        assert!(!Fulfilled.can_become(Cancelled));
+        assert!(!Refunded.can_become(Refunded));
+    }
+}

@@ -1,0 +1,320 @@
+//! The catalogue of record and its merchant API.
+//!
+//! - `PUT /v1/admin/products/{sku}`: create or replace one product of the token's storefront.
+//! - `POST /v1/admin/products:import`: JSON lines, one product each (with `sku`); all or
+//!   nothing, every bad line reported with its number.
+//! - `GET /v1/admin/products`: the storefront's products.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use deadpool_postgres::GenericClient;
+use region_config::{Currency, Slug};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth;
+use crate::error::ApiError;
+use crate::outbox;
+
+/// A product as merchants send it. Prices are per currency, in minor units.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub image_url: Option<String>,
+    pub unit: String,
+    pub tax_category: String,
+    pub prices: BTreeMap<String, i64>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A stored product.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Product {
+    pub sku: String,
+    pub storefront: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub image_url: Option<String>,
+    pub unit: String,
+    pub tax_category: String,
+    pub active: bool,
+    pub prices: BTreeMap<String, i64>,
+}
+
+pub fn valid_sku(sku: &str) -> bool {
+    let mut chars = sku.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && sku.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn field(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::unprocessable("invalid_field", message).with("field", field)
+}
+
+/// Checks everything a product must be before it is written.
+pub fn validate(sku: &str, input: &ProductInput) -> Result<(), ApiError> {
+    if !valid_sku(sku) {
+        return Err(field(
+            "sku",
+            "a SKU is 1 to 64 letters, digits, '.', '_' or '-'",
+        ));
+    }
+    if input.title.trim().is_empty() || input.title.len() > 200 {
+        return Err(field("title", "a title has 1 to 200 characters"));
+    }
+    if input.description.len() > 5_000 {
+        return Err(field(
+            "description",
+            "a description has at most 5000 characters",
+        ));
+    }
+    if input.category.parse::<Slug>().is_err() {
+        return Err(field("category", "a category is a lowercase slug"));
+    }
+    if input.tax_category.parse::<Slug>().is_err() {
+        return Err(field("tax_category", "a tax category is a lowercase slug"));
+    }
+    if input.unit.trim().is_empty() || input.unit.len() > 32 {
+        return Err(field(
+            "unit",
+            "a unit has 1 to 32 characters, e.g. \"500 g\"",
+        ));
+    }
+    if input.tags.len() > 32 || input.tags.iter().any(|t| t.is_empty() || t.len() > 32) {
+        return Err(field("tags", "at most 32 tags of 1 to 32 characters"));
+    }
+    if let Some(url) = &input.image_url
+        && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+    {
+        return Err(field("image_url", "an image URL is http(s) or a path"));
+    }
+    if input.prices.is_empty() {
+        return Err(field("prices", "a product has at least one price"));
+    }
+    for (currency, amount) in &input.prices {
+        if currency.parse::<Currency>().is_err() {
+            return Err(field(
+                "prices",
+                format!("{currency:?} is not an ISO 4217 currency"),
+            ));
+        }
+        if *amount < 0 || *amount > 10_000_000_000 {
+            return Err(field(
+                "prices",
+                "a price is a non-negative integer in minor units",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a product of `storefront`, refusing a SKU that another storefront owns.
+async fn upsert(
+    client: &impl GenericClient,
+    storefront: &str,
+    sku: &str,
+    input: &ProductInput,
+) -> Result<(), ApiError> {
+    let owner = client
+        .query_opt(
+            "SELECT storefront FROM products WHERE sku = $1 FOR UPDATE",
+            &[&sku],
+        )
+        .await?;
+    if let Some(owner) = owner
+        && owner.get::<_, String>(0) != storefront
+    {
+        return Err(ApiError::user(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this SKU belongs to another storefront",
+        )
+        .with("sku", sku));
+    }
+    client
+        .execute(
+            "INSERT INTO products (sku, storefront, title, description, category, tags, image_url,
+                                   unit, tax_category, active, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+             ON CONFLICT (sku) DO UPDATE SET title = EXCLUDED.title,
+                 description = EXCLUDED.description, category = EXCLUDED.category,
+                 tags = EXCLUDED.tags, image_url = EXCLUDED.image_url, unit = EXCLUDED.unit,
+                 tax_category = EXCLUDED.tax_category, active = EXCLUDED.active, updated_at = now()",
+            &[
+                &sku,
+                &storefront,
+                &input.title,
+                &input.description,
+                &input.category,
+                &input.tags,
+                &input.image_url,
+                &input.unit,
+                &input.tax_category,
+                &input.active,
+            ],
+        )
+        .await?;
+    client
+        .execute("DELETE FROM product_prices WHERE sku = $1", &[&sku])
+        .await?;
+    for (currency, amount) in &input.prices {
+        client
+            .execute(
+                "INSERT INTO product_prices (sku, currency, amount_minor) VALUES ($1, $2, $3)",
+                &[&sku, currency, amount],
+            )
+            .await?;
+    }
+    outbox::enqueue(client, outbox::PRODUCT_CHANGED, json!({ "sku": sku })).await?;
+    Ok(())
+}
+
+/// Reads one product with its prices.
+pub async fn load(
+    client: &impl GenericClient,
+    sku: &str,
+) -> Result<Option<Product>, tokio_postgres::Error> {
+    Ok(list_where(client, "p.sku = $1", &sku).await?.pop())
+}
+
+async fn list_where(
+    client: &impl GenericClient,
+    condition: &str,
+    value: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT p.sku, p.storefront, p.title, p.description, p.category, p.tags,
+                        p.image_url, p.unit, p.tax_category, p.active,
+                        coalesce(jsonb_object_agg(pp.currency, pp.amount_minor)
+                                 FILTER (WHERE pp.currency IS NOT NULL), '{{}}')
+                 FROM products p LEFT JOIN product_prices pp ON pp.sku = p.sku
+                 WHERE {condition} GROUP BY p.sku ORDER BY p.sku"
+            ),
+            &[value],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Product {
+            sku: r.get(0),
+            storefront: r.get(1),
+            title: r.get(2),
+            description: r.get(3),
+            category: r.get(4),
+            tags: r.get(5),
+            image_url: r.get(6),
+            unit: r.get(7),
+            tax_category: r.get(8),
+            active: r.get(9),
+            prices: serde_json::from_value(r.get::<_, Value>(10)).unwrap_or_default(),
+        })
+        .collect())
+}
+
+pub async fn put(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(sku): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Product>), ApiError> {
+    let mut client = app.pool.get().await?;
+    let storefront = auth::merchant(&client, &headers).await?;
+    let input: ProductInput = crate::json_body(&body)?;
+    validate(&sku, &input)?;
+    let tx = client.transaction().await?;
+    upsert(&tx, &storefront, &sku, &input).await?;
+    let product = load(&tx, &sku)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    tx.commit().await?;
+    Ok((StatusCode::OK, Json(product)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportLine {
+    sku: String,
+    #[serde(flatten)]
+    product: Value,
+}
+
+pub async fn import(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let mut client = app.pool.get().await?;
+    let storefront = auth::merchant(&client, &headers).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("malformed_body", "the body is not UTF-8"))?;
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let number = i + 1;
+        let result = serde_json::from_str::<ImportLine>(line)
+            .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))
+            .and_then(|l| {
+                let product: ProductInput = serde_json::from_value(l.product)
+                    .map_err(|e| ApiError::unprocessable("invalid_product", e.to_string()))?;
+                validate(&l.sku, &product)?;
+                Ok((l.sku, product))
+            });
+        match result {
+            Ok(p) => parsed.push(p),
+            Err(e) => errors.push(json!({"line": number, "error": e.body()["error"]})),
+        }
+    }
+    if parsed.is_empty() && errors.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_import",
+            "no product lines in the body",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::unprocessable(
+            "invalid_import",
+            format!("{} line(s) are invalid; nothing was imported", errors.len()),
+        )
+        .with("lines", errors));
+    }
+    let tx = client.transaction().await?;
+    for (sku, product) in &parsed {
+        upsert(&tx, &storefront, sku, product).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(json!({ "imported": parsed.len() })))
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let client = app.pool.get().await?;
+    let storefront = auth::merchant(&client, &headers).await?;
+    let products = list_where(&client, "p.storefront = $1", &storefront).await?;
+    Ok(Json(json!({ "products": products })))
+}

@@ -1,0 +1,348 @@
+//! `spawn_app()`: a core for one test, on its own database and port, with a sandbox PSP
+//! child process.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use region_config::RegionConfig;
+use regional_core::config::{Config, MerchantToken, Secret};
+use regional_core::{AppState, Workers};
+use serde_json::{Value, json};
+use tokio_postgres::NoTls;
+
+pub const GROCER_TOKEN: &str = "grocer-token-0123456789abcdef";
+pub const OTHER_TOKEN: &str = "other-token-0123456789abcdef";
+
+fn server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let base = url.split('?').next().unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
+
+fn pool_for(url: &str) -> Pool {
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager).max_size(4).build().unwrap()
+}
+
+/// A child process killed on drop; its stderr is printed only if the test failed.
+pub struct ChildGuard {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking()
+            && let Some(mut stderr) = self.child.stderr.take()
+        {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            eprintln!("--- psp-sandbox stderr ---\n{text}");
+        }
+    }
+}
+
+/// Starts the sandbox PSP binary on a free port and reads its address back.
+pub fn spawn_psp(args: &[&str]) -> ChildGuard {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regional-core"))
+        .arg("psp-sandbox")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("failed to start the sandbox PSP");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("psp-sandbox listening on ")
+        .unwrap_or_else(|| panic!("unexpected sandbox output {line:?}"))
+        .to_owned();
+    ChildGuard { child, url }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    /// The test's own database, for assertions.
+    pub db: Pool,
+    pub database_url: String,
+    pub psp: ChildGuard,
+    pub state: AppState,
+    pub region: String,
+}
+
+pub struct Options {
+    pub region: &'static str,
+    pub psp_args: Vec<&'static str>,
+    pub psp_url: Option<String>,
+    pub redis: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            region: "eu-west",
+            psp_args: Vec::new(),
+            psp_url: None,
+            redis: false,
+        }
+    }
+}
+
+pub fn region_config_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../region-config/regions.toml")
+}
+
+pub async fn spawn_app(options: Options) -> TestApp {
+    let server = server_url();
+    let admin = pool_for(&server);
+    let name = format!("core_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .get()
+        .await
+        .expect("PostgreSQL is not reachable: start it (scripts/test does)")
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let database_url = with_database(&server, &name);
+    let psp = spawn_psp(&options.psp_args);
+    let psp_url = options.psp_url.clone().unwrap_or_else(|| psp.url.clone());
+    let (state, address) = start_core(&options, &database_url, &psp_url).await;
+    TestApp {
+        address,
+        http: reqwest::Client::new(),
+        db: pool_for(&database_url),
+        database_url,
+        psp,
+        state,
+        region: options.region.to_owned(),
+    }
+}
+
+/// Starts a core (in process) on `database_url`; used again to "restart" a core.
+pub async fn start_core(
+    options: &Options,
+    database_url: &str,
+    psp_url: &str,
+) -> (AppState, String) {
+    let config = Config {
+        region: options.region.parse().unwrap(),
+        region_config: region_config_path(),
+        database_url: Secret::new(database_url),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        psp_urls: vec![psp_url.to_owned()],
+        merchant_tokens: vec![
+            format!("grocer={GROCER_TOKEN}")
+                .parse::<MerchantToken>()
+                .unwrap(),
+            format!("other={OTHER_TOKEN}")
+                .parse::<MerchantToken>()
+                .unwrap(),
+        ],
+        redis_url: None,
+        reservation_ttl_secs: 900,
+        db_pool_size: 16,
+    };
+    let regions = RegionConfig::from_path(&config.region_config).unwrap();
+    let state = AppState::start(&config, regions).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let redis_url = options.redis.then(|| {
+        Secret::new(
+            std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+        )
+    });
+    let workers = Workers {
+        redis_url,
+        relay_interval: Duration::from_millis(20),
+        recovery_interval: Duration::from_millis(200),
+        recovery_grace: Duration::from_secs(3),
+    };
+    tokio::spawn(regional_core::serve(
+        listener,
+        state.clone(),
+        workers,
+        std::future::pending(),
+    ));
+    (state, address)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Creates a product of `grocer` priced in every region's currency, with `stock` in
+    /// the region's first warehouse.
+    pub async fn seed(&self, sku: &str, price_minor: i64, stock: i32) {
+        let prices: BTreeMap<&str, i64> = ["USD", "EUR", "INR", "BRL", "AUD"]
+            .iter()
+            .map(|c| (*c, price_minor))
+            .collect();
+        let response = self
+            .http
+            .put(self.url(&format!("/v1/admin/products/{sku}")))
+            .bearer_auth(GROCER_TOKEN)
+            .json(&json!({
+                "title": format!("Sourdough loaf {sku}"), "category": "bakery", "unit": "800 g",
+                "tax_category": "food", "prices": prices, "tags": ["bread"],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        if stock > 0 {
+            self.adjust(sku, &self.warehouse(0), stock).await;
+        }
+    }
+
+    pub fn warehouse(&self, i: usize) -> String {
+        self.state.region.warehouses[i].id.to_string()
+    }
+
+    pub async fn adjust(&self, sku: &str, warehouse: &str, delta: i32) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/admin/stock"))
+            .bearer_auth(GROCER_TOKEN)
+            .json(
+                &json!({"sku": sku, "warehouse": warehouse, "delta": delta, "reason": "delivery"}),
+            )
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn checkout(&self, key: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/checkouts"))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Rows per table of the test database: equal before and after means nothing written.
+    pub async fn table_counts(&self) -> BTreeMap<String, i64> {
+        let client = self.db.get().await.unwrap();
+        let tables = client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        let mut counts = BTreeMap::new();
+        for t in tables {
+            let name: String = t.get(0);
+            let n: i64 = client
+                .query_one(&format!("SELECT count(*) FROM {name}"), &[])
+                .await
+                .unwrap()
+                .get(0);
+            counts.insert(name, n);
+        }
+        counts
+    }
+
+    /// How many rows of any table hold `needle` in any column.
+    pub async fn count_everywhere(&self, needle: &str) -> i64 {
+        let client = self.db.get().await.unwrap();
+        let tables = client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                &[],
+            )
+            .await
+            .unwrap();
+        let mut total = 0;
+        for t in tables {
+            let name: String = t.get(0);
+            let n: i64 = client
+                .query_one(
+                    &format!("SELECT count(*) FROM {name} t WHERE t::text LIKE '%' || $1 || '%'"),
+                    &[&needle],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            total += n;
+        }
+        total
+    }
+
+    pub async fn stock_row(&self, sku: &str) -> (i32, i32) {
+        let client = self.db.get().await.unwrap();
+        let row = client
+            .query_one("SELECT coalesce(sum(on_hand), 0)::int, coalesce(sum(reserved), 0)::int FROM stock WHERE sku = $1", &[&sku])
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    }
+
+    pub async fn psp_authorizations(&self) -> Vec<Value> {
+        let body: Value = self
+            .http
+            .get(format!("{}/v1/authorizations", self.psp.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["authorizations"].as_array().unwrap().clone()
+    }
+}
+
+/// A unique key of the right length.
+pub fn key() -> String {
+    format!("test-key-{}", uuid::Uuid::new_v4().simple())
+}
+
+pub fn sku() -> String {
+    format!("SKU-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A checkout body for a shopper of `country` buying `quantity` of `sku` in `currency`.
+pub fn checkout_body(
+    country: &str,
+    currency: &str,
+    sku: &str,
+    quantity: i64,
+    token: &str,
+) -> Value {
+    json!({
+        "storefront": "grocer",
+        "currency": currency,
+        "lines": [{"sku": sku, "quantity": quantity}],
+        "shopper": {
+            "email": "ada@example.org",
+            "name": "Ada Lovelace",
+            "country": country,
+            "address": {"line1": "1 Market Street", "city": "Berlin", "postal_code": "10115", "country": country},
+        },
+        "payment": {"method": "card", "token": token},
+    })
+}

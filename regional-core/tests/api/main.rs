@@ -1,0 +1,17 @@
+//! The regional core's one integration-test binary. Every test runs against the real
+//! PostgreSQL (its own database), the real sandbox PSP process, and, for the relay, the real
+//! Redis: `scripts/test` starts them; a test that finds them absent fails.
+
+// Helpers outside #[test] functions unwrap too: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod bad_input;
+mod checkout;
+mod concurrency;
+mod merchant;
+mod orders;
+mod payments;
+mod relay;
+mod residency;
