@@ -31,7 +31,12 @@ enum Command {
         country: String,
     },
     /// One line per region.
-    List,
+    List {
+        /// Tab-separated `id`, `currency`, `core_url` and comma-separated warehouse ids, for
+        /// scripts.
+        #[arg(long)]
+        plain: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,9 +76,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", region_config::explain(&config, country));
             Ok(ExitCode::SUCCESS)
         }
-        Command::List => {
+        Command::List { plain } => {
             let config = load_or_report(&cli.file)?;
-            print!("{}", region_config::list(&config));
+            if plain {
+                for region in config.regions() {
+                    let url = region.core_url.as_ref().map_or("-", |u| u.as_str());
+                    let warehouses: Vec<&str> =
+                        region.warehouses.iter().map(|w| w.id.as_str()).collect();
+                    println!(
+                        "{}\t{}\t{url}\t{}",
+                        region.id,
+                        region.currency,
+                        warehouses.join(",")
+                    );
+                }
+            } else {
+                print!("{}", region_config::list(&config));
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use deadpool_postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
+use crate::db::Cached;
 use crate::error::ApiError;
 
 pub fn sha256(value: &str) -> Vec<u8> {
@@ -44,7 +45,7 @@ pub async fn merchant(
 ) -> Result<String, ApiError> {
     let token = bearer(headers).ok_or_else(unauthorized)?;
     let row = client
-        .query_opt(
+        .query_opt_cached(
             "SELECT id FROM storefronts WHERE token_sha256 = $1",
             &[&sha256(token)],
         )
@@ -59,7 +60,7 @@ pub async fn register_storefronts(
 ) -> anyhow::Result<()> {
     for t in tokens {
         client
-            .execute(
+            .execute_cached(
                 "INSERT INTO storefronts (id, token_sha256) VALUES ($1, $2)
                  ON CONFLICT (id) DO UPDATE SET token_sha256 = EXCLUDED.token_sha256",
                 &[&t.storefront, &sha256(t.token.expose())],

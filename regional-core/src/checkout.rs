@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
+use crate::db::Cached;
 use crate::error::ApiError;
 use crate::inventory;
 use crate::orders::{self, Status};
@@ -323,7 +324,7 @@ pub async fn create(
     let mut client = app.pool.get().await?;
     let tx = client.transaction().await?;
     let claimed = tx
-        .execute(
+        .execute_cached(
             "INSERT INTO idempotency_keys (key, request_sha256, state) VALUES ($1, $2, 'in_flight')
              ON CONFLICT (key) DO NOTHING",
             &[&key, &request_hash],
@@ -336,7 +337,7 @@ pub async fn create(
 
     let storefront = &checkout.body.storefront;
     let known = tx
-        .query_opt("SELECT 1 FROM storefronts WHERE id = $1", &[storefront])
+        .query_opt_cached("SELECT 1 FROM storefronts WHERE id = $1", &[storefront])
         .await?;
     if known.is_none() {
         return Err(
@@ -348,7 +349,7 @@ pub async fn create(
     let order_id = Uuid::new_v4();
     let token = auth::random_token()?;
     let provider = app.payments.current_provider().to_owned();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO orders (id, storefront, status, currency, subtotal_minor, tax_minor,
                              discount_minor, total_minor, access_token_sha256, payment_key,
                              payment_token, payment_provider, idempotency_key)
@@ -370,7 +371,7 @@ pub async fn create(
     )
     .await?;
     for (i, l) in quote.lines.iter().enumerate() {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_minor,
                                       line_total_minor, tax_minor, tax_rate_bp)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -388,7 +389,7 @@ pub async fn create(
         .await?;
     }
     let s = &checkout.body.shopper;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO order_shoppers (order_id, email, name, phone, country, address)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[
@@ -401,7 +402,7 @@ pub async fn create(
         ],
     )
     .await?;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO order_transitions (order_id, from_status, to_status, reason)
          VALUES ($1, NULL, 'pending_payment', 'checkout')",
         &[&order_id],
@@ -426,7 +427,7 @@ pub async fn create(
     for (sku, _) in &checkout.lines {
         outbox::enqueue(&tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
     }
-    tx.execute(
+    tx.execute_cached(
         "UPDATE idempotency_keys SET order_id = $2, order_token = $3 WHERE key = $1",
         &[&key, &order_id, &token],
     )
@@ -447,7 +448,7 @@ pub async fn create(
         )
         .await;
     match outcome {
-        Ok(authorization) => settle(&app, order_id, authorization).await,
+        Ok(authorization) => settle(&app, order_id, authorization, Some(&quote)).await,
         Err(unavailable) => {
             tracing::warn!(%order_id, provider = %unavailable.provider, reason = %unavailable.reason,
                 "payment outcome unknown; the recovery worker will settle the order");
@@ -465,7 +466,7 @@ async fn reprice(
 ) -> Result<Quote, ApiError> {
     let skus: Vec<&str> = checkout.lines.iter().map(|(s, _)| s.as_str()).collect();
     let rows = tx
-        .query(
+        .query_cached(
             "SELECT p.sku, p.tax_category, pp.amount_minor
              FROM products p LEFT JOIN product_prices pp ON pp.sku = p.sku AND pp.currency = $2
              WHERE p.sku = ANY($1) AND p.active AND p.storefront = $3",
@@ -522,7 +523,7 @@ async fn replay(
     request_hash: &[u8],
 ) -> Result<Response, ApiError> {
     let row = client
-        .query_one(
+        .query_one_cached(
             "SELECT request_sha256, state, response_status, response_body FROM idempotency_keys WHERE key = $1",
             &[&key],
         )
@@ -550,16 +551,18 @@ async fn replay(
 
 /// Applies the PSP's answer to a pending order and stores the response for replays.
 /// Safe to call twice (checkout and the recovery worker may race): the second finds the
-/// order already moved and returns the stored response.
+/// order already moved and returns the stored response. `quote` is the committed quote when
+/// the caller has it; otherwise it is read back from the order.
 pub(crate) async fn settle(
     app: &AppState,
     order_id: Uuid,
     authorization: Authorization,
+    quote: Option<&Quote>,
 ) -> Result<Response, ApiError> {
     let mut client = app.pool.get().await?;
     let tx = client.transaction().await?;
     let key_row = tx
-        .query_one(
+        .query_one_cached(
             "SELECT k.key, k.order_token FROM idempotency_keys k WHERE k.order_id = $1 FOR UPDATE",
             &[&order_id],
         )
@@ -579,7 +582,7 @@ pub(crate) async fn settle(
                 drop(tx);
                 return replay(&client, &key, &stored_hash(&client, &key).await?).await;
             }
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE orders SET payment_provider = $2, payment_id = $3 WHERE id = $1",
                 &[&order_id, provider, id],
             )
@@ -592,12 +595,20 @@ pub(crate) async fn settle(
             .await?;
             let token: Option<String> = key_row.get(1);
             let token = token.ok_or_else(|| anyhow::anyhow!("order token missing"))?;
-            let quote = stored_quote(&tx, order_id, app.region.tax.prices_include_tax()).await?;
+            let stored;
+            let quote = match quote {
+                Some(q) => q,
+                None => {
+                    stored =
+                        stored_quote(&tx, order_id, app.region.tax.prices_include_tax()).await?;
+                    &stored
+                }
+            };
             let body = serde_json::to_vec(&Confirmation {
                 order_id,
                 status: "confirmed",
                 order_access_token: &token,
-                quote: &quote,
+                quote,
             })
             .map_err(anyhow::Error::from)?;
             (StatusCode::CREATED, body)
@@ -628,7 +639,7 @@ pub(crate) async fn settle(
             )
         }
     };
-    tx.execute(
+    tx.execute_cached(
         "UPDATE idempotency_keys SET state = 'completed', response_status = $2, response_body = $3, order_token = NULL
          WHERE key = $1",
         &[&key, &i32::from(status.as_u16()), &body],
@@ -641,7 +652,7 @@ pub(crate) async fn settle(
 
 async fn stored_hash(client: &impl GenericClient, key: &str) -> Result<Vec<u8>, ApiError> {
     Ok(client
-        .query_one(
+        .query_one_cached(
             "SELECT request_sha256 FROM idempotency_keys WHERE key = $1",
             &[&key],
         )
@@ -659,7 +670,7 @@ async fn stored_quote(
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     let lines = tx
-        .query(
+        .query_cached(
             "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp
              FROM order_lines WHERE order_id = $1 ORDER BY line_no",
             &[&order_id],

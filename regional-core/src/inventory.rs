@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
+use crate::db::Cached;
 use crate::error::ApiError;
 use crate::outbox;
 
@@ -57,7 +58,7 @@ pub async fn reserve(
         let mut taken: Vec<(String, i32)> = Vec::new();
         for warehouse in warehouses {
             let n = tx
-                .execute(
+                .execute_cached(
                     "UPDATE stock SET reserved = reserved + $3
                      WHERE sku = $1 AND warehouse = $2 AND on_hand - reserved >= $3",
                     &[sku, warehouse, quantity],
@@ -76,7 +77,7 @@ pub async fn reserve(
                 }
                 // One statement: lock the row, take what it has free up to `remaining`.
                 let row = tx
-                    .query_opt(
+                    .query_opt_cached(
                         "WITH free AS (
                              SELECT sku, warehouse, least($3, on_hand - reserved) AS take
                              FROM stock
@@ -122,13 +123,13 @@ async fn record(
     quantity: i32,
     ttl_secs: i64,
 ) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO reservations (order_id, sku, warehouse, quantity, expires_at)
          VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::bigint))",
         &[&order_id, &sku, &warehouse, &quantity, &ttl_secs],
     )
     .await?;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
          VALUES ($1, $2, 0, $3, 'reserve', $4)",
         &[&sku, &warehouse, &quantity, &order_id],
@@ -144,7 +145,7 @@ pub async fn release(
     reason: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let rows = tx
-        .query(
+        .query_cached(
             "UPDATE reservations SET state = 'released'
              WHERE order_id = $1 AND state = 'held' RETURNING sku, warehouse, quantity",
             &[&order_id],
@@ -153,12 +154,12 @@ pub async fn release(
     for row in &rows {
         let (sku, warehouse, quantity): (String, String, i32) =
             (row.get(0), row.get(1), row.get(2));
-        tx.execute(
+        tx.execute_cached(
             "UPDATE stock SET reserved = reserved - $3 WHERE sku = $1 AND warehouse = $2",
             &[&sku, &warehouse, &quantity],
         )
         .await?;
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
              VALUES ($1, $2, 0, $3, $4, $5)",
             &[&sku, &warehouse, &(-quantity), &reason, &order_id],
@@ -172,7 +173,7 @@ pub async fn release(
 /// Turns `order_id`'s held reservations into sold stock (fulfilment).
 pub async fn sell(tx: &impl GenericClient, order_id: Uuid) -> Result<(), tokio_postgres::Error> {
     let rows = tx
-        .query(
+        .query_cached(
             "UPDATE reservations SET state = 'sold'
              WHERE order_id = $1 AND state = 'held' RETURNING sku, warehouse, quantity",
             &[&order_id],
@@ -181,13 +182,13 @@ pub async fn sell(tx: &impl GenericClient, order_id: Uuid) -> Result<(), tokio_p
     for row in &rows {
         let (sku, warehouse, quantity): (String, String, i32) =
             (row.get(0), row.get(1), row.get(2));
-        tx.execute(
+        tx.execute_cached(
             "UPDATE stock SET reserved = reserved - $3, on_hand = on_hand - $3
              WHERE sku = $1 AND warehouse = $2",
             &[&sku, &warehouse, &quantity],
         )
         .await?;
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
              VALUES ($1, $2, $3, $3, 'sell', $4)",
             &[&sku, &warehouse, &(-quantity), &order_id],
@@ -243,11 +244,13 @@ pub async fn adjust(
     }
     let tx = client.transaction().await?;
     let owner = tx
-        .query_opt("SELECT storefront FROM products WHERE sku = $1", &[&a.sku])
+        .query_opt_cached("SELECT storefront FROM products WHERE sku = $1", &[&a.sku])
         .await?;
     match owner {
         None => {
-            return Err(ApiError::unprocessable("unknown_sku", "no such product").with("sku", a.sku));
+            return Err(
+                ApiError::unprocessable("unknown_sku", "no such product").with("sku", a.sku)
+            );
         }
         Some(r) if r.get::<_, String>(0) != storefront => {
             return Err(ApiError::user(
@@ -260,7 +263,7 @@ pub async fn adjust(
         Some(_) => {}
     }
     let row = tx
-        .query_opt(
+        .query_opt_cached(
             "INSERT INTO stock (sku, warehouse, on_hand) VALUES ($1, $2, greatest($3, 0))
              ON CONFLICT (sku, warehouse) DO UPDATE SET on_hand = stock.on_hand + $3
              WHERE stock.on_hand + $3 >= stock.reserved
@@ -285,7 +288,7 @@ pub async fn adjust(
         )
         .with("sku", a.sku));
     }
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason)
          VALUES ($1, $2, $3, 0, $4)",
         &[&a.sku, &a.warehouse, &a.delta, &a.reason],
@@ -311,13 +314,13 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let client = app.pool.get().await?;
     let known = client
-        .query_opt("SELECT 1 FROM products WHERE sku = $1", &[&q.sku])
+        .query_opt_cached("SELECT 1 FROM products WHERE sku = $1", &[&q.sku])
         .await?;
     if known.is_none() {
         return Err(ApiError::not_found("product").with("sku", q.sku));
     }
     let rows = client
-        .query(
+        .query_cached(
             "SELECT warehouse, on_hand, reserved FROM stock WHERE sku = $1 ORDER BY warehouse",
             &[&q.sku],
         )

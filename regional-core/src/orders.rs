@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
+use crate::db::Cached;
 use crate::error::ApiError;
 use crate::inventory;
 use crate::payments::derived_key;
@@ -91,13 +92,13 @@ pub async fn transition(
         )));
     }
     let n = tx
-        .execute(
+        .execute_cached(
             "UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2",
             &[&order_id, &from.as_str(), &to.as_str()],
         )
         .await?;
     if n == 1 {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO order_transitions (order_id, from_status, to_status, reason)
              VALUES ($1, $2, $3, $4)",
             &[&order_id, &from.as_str(), &to.as_str(), &reason],
@@ -110,7 +111,7 @@ pub async fn transition(
 /// The order as its shopper or merchant sees it (no personal data beyond the country).
 pub async fn view(client: &impl GenericClient, order_id: Uuid) -> Result<Option<Value>, ApiError> {
     let Some(o) = client
-        .query_opt(
+        .query_opt_cached(
             "SELECT o.status, o.currency, o.subtotal_minor, o.tax_minor, o.discount_minor,
                     o.total_minor, o.refunded_minor, o.storefront, o.created_at
              FROM orders o WHERE o.id = $1",
@@ -121,14 +122,14 @@ pub async fn view(client: &impl GenericClient, order_id: Uuid) -> Result<Option<
         return Ok(None);
     };
     let lines = client
-        .query(
+        .query_cached(
             "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp
              FROM order_lines WHERE order_id = $1 ORDER BY line_no",
             &[&order_id],
         )
         .await?;
     let history = client
-        .query(
+        .query_cached(
             "SELECT to_status, reason, at FROM order_transitions WHERE order_id = $1 ORDER BY id",
             &[&order_id],
         )
@@ -181,7 +182,7 @@ async fn authorise(
         )
     })?;
     let row = client
-        .query_opt(
+        .query_opt_cached(
             "SELECT o.access_token_sha256, s.token_sha256
              FROM orders o JOIN storefronts s ON s.id = o.storefront WHERE o.id = $1",
             &[&order_id],
@@ -238,7 +239,7 @@ async fn payment_of(
         if lock { " FOR UPDATE" } else { "" }
     );
     let row = client
-        .query_opt(&sql, &[&order_id])
+        .query_opt_cached(&sql, &[&order_id])
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     Ok(Payment {
@@ -431,7 +432,7 @@ pub async fn refund(
     };
     let tx = client.transaction().await?;
     if transition(&tx, order_id, p.status, to, "refunded").await? {
-        tx.execute(
+        tx.execute_cached(
             "UPDATE orders SET refunded_minor = refunded_minor + $2 WHERE id = $1",
             &[&order_id, &amount],
         )

@@ -18,6 +18,8 @@ use region_config::RegionId;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::db::Cached;
+
 /// Event kinds.
 pub const STOCK_CHANGED: &str = "stock_changed";
 pub const PRODUCT_CHANGED: &str = "product_changed";
@@ -30,7 +32,7 @@ pub async fn enqueue(
     payload: Value,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .execute(
+        .execute_cached(
             "INSERT INTO outbox (id, kind, payload) VALUES ($1, $2, $3)",
             &[&Uuid::new_v4(), &kind, &payload],
         )
@@ -76,7 +78,7 @@ pub async fn publish_batch(
     let mut client = pool.get().await.context("no database connection")?;
     let tx = client.transaction().await?;
     let rows = tx
-        .query(
+        .query_cached(
             "SELECT id, kind, payload FROM outbox WHERE published_at IS NULL
              ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
             &[],
@@ -94,7 +96,7 @@ pub async fn publish_batch(
             // orders table; nothing is projected per event.
             _ => {}
         }
-        tx.execute(
+        tx.execute_cached(
             "UPDATE outbox SET published_at = now() WHERE id = $1",
             &[&id],
         )
@@ -112,7 +114,7 @@ async fn publish_stock(
     event: Uuid,
 ) -> anyhow::Result<()> {
     let row = tx
-        .query_opt(
+        .query_opt_cached(
             "SELECT p.storefront, coalesce(sum(s.on_hand - s.reserved), 0)::bigint
              FROM products p LEFT JOIN stock s ON s.sku = p.sku
              WHERE p.sku = $1 GROUP BY p.storefront",

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth;
+use crate::db::Cached;
 use crate::error::ApiError;
 use crate::outbox;
 
@@ -135,7 +136,7 @@ async fn upsert(
     input: &ProductInput,
 ) -> Result<(), ApiError> {
     let owner = client
-        .query_opt(
+        .query_opt_cached(
             "SELECT storefront FROM products WHERE sku = $1 FOR UPDATE",
             &[&sku],
         )
@@ -151,7 +152,7 @@ async fn upsert(
         .with("sku", sku));
     }
     client
-        .execute(
+        .execute_cached(
             "INSERT INTO products (sku, storefront, title, description, category, tags, image_url,
                                    unit, tax_category, active, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
@@ -174,11 +175,11 @@ async fn upsert(
         )
         .await?;
     client
-        .execute("DELETE FROM product_prices WHERE sku = $1", &[&sku])
+        .execute_cached("DELETE FROM product_prices WHERE sku = $1", &[&sku])
         .await?;
     for (currency, amount) in &input.prices {
         client
-            .execute(
+            .execute_cached(
                 "INSERT INTO product_prices (sku, currency, amount_minor) VALUES ($1, $2, $3)",
                 &[&sku, currency, amount],
             )
@@ -202,7 +203,7 @@ async fn list_where(
     value: &(dyn tokio_postgres::types::ToSql + Sync),
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
     let rows = client
-        .query(
+        .query_cached(
             &format!(
                 "SELECT p.sku, p.storefront, p.title, p.description, p.category, p.tags,
                         p.image_url, p.unit, p.tax_category, p.active,

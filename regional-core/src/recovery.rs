@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::checkout;
+use crate::db::Cached;
 use crate::error::ApiError;
 use crate::inventory;
 use crate::orders::{self, Status};
@@ -41,7 +42,7 @@ pub async fn round(app: &AppState, grace: Duration) -> Result<usize, ApiError> {
     let client = app.pool.get().await?;
     let grace_secs = grace.as_secs_f64();
     let rows = client
-        .query(
+        .query_cached(
             "SELECT o.id, o.payment_provider, o.payment_key, o.total_minor, o.currency, o.payment_token,
                     NOT EXISTS (SELECT 1 FROM reservations r
                                 WHERE r.order_id = o.id AND r.state = 'held' AND r.expires_at > now())
@@ -96,7 +97,7 @@ pub async fn round(app: &AppState, grace: Duration) -> Result<usize, ApiError> {
                 }
             }
         };
-        checkout::settle(app, order_id, outcome).await?;
+        checkout::settle(app, order_id, outcome, None).await?;
         tracing::info!(%order_id, "recovery settled a pending checkout");
         settled += 1;
     }
@@ -124,7 +125,7 @@ async fn expire(app: &AppState, order_id: Uuid) -> Result<(), ApiError> {
         )
         .with("order_id", order_id.to_string())
         .body();
-        tx.execute(
+        tx.execute_cached(
             "UPDATE idempotency_keys SET state = 'completed', response_status = 409, response_body = $2, order_token = NULL
              WHERE order_id = $1",
             &[&order_id, &serde_json::to_vec(&body).map_err(anyhow::Error::from)?],

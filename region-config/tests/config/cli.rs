@@ -139,3 +139,14 @@ fn the_shipped_file_describes_the_five_regions_of_the_grocery_platform() {
         assert!(region.edge_may_cache.iter().all(|c| !c.is_personal()));
     }
 }
+
+#[test]
+fn list_plain_gives_scripts_one_tab_separated_line_per_region() {
+    let output = region_config(&["--file", shipped().to_str().unwrap(), "list", "--plain"]);
+    let text = stdout(&output);
+    let eu = text.lines().find(|l| l.starts_with("eu-west\t")).unwrap();
+    let fields: Vec<&str> = eu.split('\t').collect();
+    assert_eq!(fields[..3], ["eu-west", "EUR", "http://127.0.0.1:7102/"]);
+    assert_eq!(fields[3], "de-fra-1,nl-ams-1,fr-lyo-1");
+    assert_eq!(text.lines().count(), 5);
+}

@@ -172,3 +172,21 @@ async fn a_checkout_stranded_after_reserving_is_settled_by_the_recovery_worker()
     assert_eq!(replay.json::<Value>().await.unwrap()["status"], "confirmed");
     assert_eq!(app.psp_authorizations().await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_psp_timeout_is_retried_under_the_same_key_and_charges_once() {
+    // The sandbox commits, then answers after 2.5 s; the core gives up after 2 s and asks
+    // again with the same derived key, which returns the committed authorisation.
+    let app = spawn_app(Options {
+        psp_args: vec!["--slow-ms", "2500"],
+        ..Options::default()
+    })
+    .await;
+    let loaf = sku();
+    app.seed(&loaf, 214, 5).await;
+    let r = app
+        .checkout(&key(), &checkout_body("DE", "EUR", &loaf, 1, "tok_timeout"))
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.psp_authorizations().await.len(), 1);
+}
