@@ -83,6 +83,8 @@ pub fn spawn_psp(args: &[&str]) -> ChildGuard {
 }
 
 pub struct TestApp {
+    /// The test database's name, dropped with the app.
+    pub db_name: String,
     pub address: String,
     pub http: reqwest::Client,
     /// The test's own database, for assertions.
@@ -131,6 +133,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
     let psp_url = options.psp_url.clone().unwrap_or_else(|| psp.url.clone());
     let (state, address) = start_core(&options, &database_url, &psp_url).await;
     TestApp {
+        db_name: name,
         address,
         http: reqwest::Client::new(),
         db: pool_for(&database_url),
@@ -187,6 +190,37 @@ pub async fn start_core(
         std::future::pending(),
     ));
     (state, address)
+}
+
+impl Drop for TestApp {
+    /// Drops the test's database (on a thread of its own: `Drop` cannot await). A failed
+    /// test keeps its database for inspection.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept database {} for inspection", self.db_name);
+            return;
+        }
+        let name = self.db_name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(&server_url(), NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .unwrap();
+            });
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("could not drop database {}", self.db_name);
+        }
+    }
 }
 
 impl TestApp {
