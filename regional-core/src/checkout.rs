@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use deadpool_postgres::GenericClient;
 use region_config::{CountryCode, Slug};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -321,13 +321,16 @@ pub async fn create(
     let request_hash =
         Sha256::digest(serde_json::to_vec(&raw).map_err(anyhow::Error::from)?).to_vec();
 
+    let order_id = Uuid::new_v4();
+    let token = auth::random_token()?;
     let mut client = app.pool.get().await?;
     let tx = client.transaction().await?;
     let claimed = tx
         .execute_cached(
-            "INSERT INTO idempotency_keys (key, request_sha256, state) VALUES ($1, $2, 'in_flight')
+            "INSERT INTO idempotency_keys (key, request_sha256, state, order_id, order_token)
+             VALUES ($1, $2, 'in_flight', $3, $4)
              ON CONFLICT (key) DO NOTHING",
-            &[&key, &request_hash],
+            &[&key, &request_hash, &order_id, &token],
         )
         .await?;
     if claimed == 0 {
@@ -335,28 +338,46 @@ pub async fn create(
         return replay(&client, &key, &request_hash).await;
     }
 
-    let storefront = &checkout.body.storefront;
-    let known = tx
-        .query_opt_cached("SELECT 1 FROM storefronts WHERE id = $1", &[storefront])
-        .await?;
-    if known.is_none() {
-        return Err(
-            ApiError::unprocessable("unknown_storefront", "no such storefront")
-                .with("storefront", storefront.as_str()),
-        );
-    }
     let quote = reprice(&tx, &app, &checkout).await?;
-    let order_id = Uuid::new_v4();
-    let token = auth::random_token()?;
     let provider = app.payments.current_provider().to_owned();
+    let skus: Vec<&str> = quote.lines.iter().map(|l| l.sku.as_str()).collect();
+    let quantities: Vec<i32> = quote.lines.iter().map(|l| l.quantity).collect();
+    let unit_prices: Vec<i64> = quote.lines.iter().map(|l| l.unit_price_minor).collect();
+    let line_totals: Vec<i64> = quote.lines.iter().map(|l| l.line_total_minor).collect();
+    let taxes: Vec<i64> = quote.lines.iter().map(|l| l.tax_minor).collect();
+    let rates: Vec<i32> = quote
+        .lines
+        .iter()
+        .map(|l| i32::try_from(l.tax_rate_bp).unwrap_or(i32::MAX))
+        .collect();
+    let s = &checkout.body.shopper;
+    let address = serde_json::to_value(&s.address).map_err(anyhow::Error::from)?;
+    // The order, its lines, its shopper, its first transition and the stock events, in one
+    // statement (one round trip).
     tx.execute_cached(
-        "INSERT INTO orders (id, storefront, status, currency, subtotal_minor, tax_minor,
-                             discount_minor, total_minor, access_token_sha256, payment_key,
-                             payment_token, payment_provider, idempotency_key)
-         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "WITH o AS (
+             INSERT INTO orders (id, storefront, status, currency, subtotal_minor, tax_minor,
+                                 discount_minor, total_minor, access_token_sha256, payment_key,
+                                 payment_token, payment_provider, idempotency_key)
+             VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+         l AS (
+             INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_minor,
+                                      line_total_minor, tax_minor, tax_rate_bp)
+             SELECT $1, n - 1, sku, q, u, lt, t, r
+             FROM unnest($13::text[], $14::int[], $15::bigint[], $16::bigint[], $17::bigint[],
+                         $18::int[]) WITH ORDINALITY AS x(sku, q, u, lt, t, r, n)),
+         s AS (
+             INSERT INTO order_shoppers (order_id, email, name, phone, country, address)
+             VALUES ($1, $19, $20, $21, $22, $23)),
+         t AS (
+             INSERT INTO order_transitions (order_id, from_status, to_status, reason)
+             VALUES ($1, NULL, 'pending_payment', 'checkout'))
+         INSERT INTO outbox (id, kind, payload)
+         SELECT gen_random_uuid(), 'stock_changed', jsonb_build_object('sku', sku)
+         FROM unnest($13::text[]) AS sku",
         &[
             &order_id,
-            storefront,
+            &checkout.body.storefront,
             &quote.currency,
             &quote.subtotal_minor,
             &quote.tax_minor,
@@ -367,47 +388,21 @@ pub async fn create(
             &checkout.body.payment.token,
             &provider,
             &key,
-        ],
-    )
-    .await?;
-    for (i, l) in quote.lines.iter().enumerate() {
-        tx.execute_cached(
-            "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_minor,
-                                      line_total_minor, tax_minor, tax_rate_bp)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &order_id,
-                &(i as i32),
-                &l.sku,
-                &l.quantity,
-                &l.unit_price_minor,
-                &l.line_total_minor,
-                &l.tax_minor,
-                &(l.tax_rate_bp as i32),
-            ],
-        )
-        .await?;
-    }
-    let s = &checkout.body.shopper;
-    tx.execute_cached(
-        "INSERT INTO order_shoppers (order_id, email, name, phone, country, address)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[
-            &order_id,
+            &skus,
+            &quantities,
+            &unit_prices,
+            &line_totals,
+            &taxes,
+            &rates,
             &s.email,
             &s.name,
             &s.phone,
             &checkout.country.as_str(),
-            &serde_json::to_value(&s.address).map_err(anyhow::Error::from)?,
+            &address,
         ],
     )
     .await?;
-    tx.execute_cached(
-        "INSERT INTO order_transitions (order_id, from_status, to_status, reason)
-         VALUES ($1, NULL, 'pending_payment', 'checkout')",
-        &[&order_id],
-    )
-    .await?;
+    // Reserve last, so a hot SKU's row lock is held only until the commit that follows.
     let warehouses = inventory::warehouse_preference(&app.region, checkout.ship_to);
     let ttl = i64::try_from(app.reservation_ttl.as_secs()).unwrap_or(i64::MAX);
     if let Err(shortages) =
@@ -424,14 +419,6 @@ pub async fn create(
             serde_json::to_value(shortages).map_err(anyhow::Error::from)?,
         ));
     }
-    for (sku, _) in &checkout.lines {
-        outbox::enqueue(&tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
-    }
-    tx.execute_cached(
-        "UPDATE idempotency_keys SET order_id = $2, order_token = $3 WHERE key = $1",
-        &[&key, &order_id, &token],
-    )
-    .await?;
     tx.commit().await?;
     // Give the connection back before waiting on the PSP: `settle` takes its own, and a
     // checkout must never hold two (a full pool would deadlock).
@@ -479,13 +466,20 @@ async fn reprice(
         .await?;
     let mut inputs = Vec::new();
     for (sku, quantity) in &checkout.lines {
-        let row = rows
-            .iter()
-            .find(|r| r.get::<_, &str>(0) == sku)
-            .ok_or_else(|| {
-                ApiError::unprocessable("unknown_sku", "no such product in this storefront")
-                    .with("sku", sku.as_str())
-            })?;
+        let Some(row) = rows.iter().find(|r| r.get::<_, &str>(0) == sku) else {
+            let storefront = &checkout.body.storefront;
+            let known = tx
+                .query_opt_cached("SELECT 1 FROM storefronts WHERE id = $1", &[storefront])
+                .await?;
+            return Err(match known {
+                None => ApiError::unprocessable("unknown_storefront", "no such storefront")
+                    .with("storefront", storefront.as_str()),
+                Some(_) => {
+                    ApiError::unprocessable("unknown_sku", "no such product in this storefront")
+                        .with("sku", sku.as_str())
+                }
+            });
+        };
         let price: Option<i64> = row.get(2);
         let price = price.ok_or_else(|| {
             ApiError::unprocessable(
@@ -570,29 +564,29 @@ pub(crate) async fn settle(
     let key: String = key_row.get(0);
     let (status, body) = match &authorization {
         Authorization::Approved { provider, id } => {
-            if !orders::transition(
-                &tx,
-                order_id,
-                Status::PendingPayment,
-                Status::Confirmed,
-                "payment authorised",
-            )
-            .await?
-            {
+            // The pending_payment -> confirmed transition, its audit row, the payment
+            // reference and the outbox event, in one statement.
+            let moved: i64 = tx
+                .query_one_cached(
+                    "WITH o AS (
+                         UPDATE orders SET status = 'confirmed', payment_provider = $2,
+                                           payment_id = $3, updated_at = now()
+                         WHERE id = $1 AND status = 'pending_payment' RETURNING id),
+                     t AS (
+                         INSERT INTO order_transitions (order_id, from_status, to_status, reason)
+                         SELECT id, 'pending_payment', 'confirmed', 'payment authorised' FROM o),
+                     e AS (
+                         INSERT INTO outbox (id, kind, payload)
+                         SELECT gen_random_uuid(), $4, jsonb_build_object('order_id', id) FROM o)
+                     SELECT count(*) FROM o",
+                    &[&order_id, provider, id, &outbox::ORDER_CONFIRMED],
+                )
+                .await?
+                .get(0);
+            if moved == 0 {
                 drop(tx);
                 return replay(&client, &key, &stored_hash(&client, &key).await?).await;
             }
-            tx.execute_cached(
-                "UPDATE orders SET payment_provider = $2, payment_id = $3 WHERE id = $1",
-                &[&order_id, provider, id],
-            )
-            .await?;
-            outbox::enqueue(
-                &tx,
-                outbox::ORDER_CONFIRMED,
-                json!({ "order_id": order_id }),
-            )
-            .await?;
             let token: Option<String> = key_row.get(1);
             let token = token.ok_or_else(|| anyhow::anyhow!("order token missing"))?;
             let stored;

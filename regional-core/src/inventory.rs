@@ -55,21 +55,35 @@ pub async fn reserve(
 ) -> Result<Result<(), Vec<Shortage>>, tokio_postgres::Error> {
     let mut shortages = Vec::new();
     for (sku, quantity) in lines {
-        let mut taken: Vec<(String, i32)> = Vec::new();
+        // First choice: one warehouse fills the whole line.
+        let mut filled = false;
         for warehouse in warehouses {
-            let n = tx
-                .execute_cached(
-                    "UPDATE stock SET reserved = reserved + $3
-                     WHERE sku = $1 AND warehouse = $2 AND on_hand - reserved >= $3",
-                    &[sku, warehouse, quantity],
+            // The update, the reservation row and the movement row in one statement.
+            let n: i64 = tx
+                .query_one_cached(
+                    "WITH s AS (
+                         UPDATE stock SET reserved = reserved + $3
+                         WHERE sku = $1 AND warehouse = $2 AND on_hand - reserved >= $3
+                         RETURNING sku, warehouse),
+                     r AS (
+                         INSERT INTO reservations (order_id, sku, warehouse, quantity, expires_at)
+                         SELECT $4, sku, warehouse, $3, now() + make_interval(secs => $5::bigint)
+                         FROM s),
+                     m AS (
+                         INSERT INTO stock_movements (sku, warehouse, on_hand_delta,
+                                                      reserved_delta, reason, order_id)
+                         SELECT sku, warehouse, 0, $3, 'reserve', $4 FROM s)
+                     SELECT count(*) FROM s",
+                    &[sku, warehouse, quantity, &order_id, &ttl_secs],
                 )
-                .await?;
+                .await?
+                .get(0);
             if n == 1 {
-                taken.push((warehouse.clone(), *quantity));
+                filled = true;
                 break;
             }
         }
-        if taken.is_empty() {
+        if !filled {
             let mut remaining = *quantity;
             for warehouse in warehouses {
                 if remaining == 0 {
@@ -92,7 +106,7 @@ pub async fn reserve(
                 if let Some(row) = row {
                     let take: i32 = row.get(0);
                     remaining -= take;
-                    taken.push((warehouse.clone(), take));
+                    record(tx, order_id, sku, warehouse, take, ttl_secs).await?;
                 }
             }
             if remaining > 0 {
@@ -103,9 +117,6 @@ pub async fn reserve(
                 });
                 continue;
             }
-        }
-        for (warehouse, q) in taken {
-            record(tx, order_id, sku, &warehouse, q, ttl_secs).await?;
         }
     }
     Ok(if shortages.is_empty() {

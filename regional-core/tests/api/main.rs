@@ -10,6 +10,7 @@ mod helpers;
 mod bad_input;
 mod checkout;
 mod concurrency;
+mod health;
 mod merchant;
 mod orders;
 mod payments;
