@@ -149,62 +149,61 @@ async fn record(
     Ok(())
 }
 
-/// Releases every held reservation of `order_id` (payment declined, cancelled, expired).
+/// Releases every held reservation of `order_id` (payment declined, cancelled, expired):
+/// the units become available again.
 pub async fn release(
     tx: &impl GenericClient,
     order_id: Uuid,
     reason: &str,
 ) -> Result<(), tokio_postgres::Error> {
-    let rows = tx
-        .query_cached(
-            "UPDATE reservations SET state = 'released'
-             WHERE order_id = $1 AND state = 'held' RETURNING sku, warehouse, quantity",
-            &[&order_id],
-        )
-        .await?;
-    for row in &rows {
-        let (sku, warehouse, quantity): (String, String, i32) =
-            (row.get(0), row.get(1), row.get(2));
-        tx.execute_cached(
-            "UPDATE stock SET reserved = reserved - $3 WHERE sku = $1 AND warehouse = $2",
-            &[&sku, &warehouse, &quantity],
-        )
-        .await?;
-        tx.execute_cached(
-            "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
-             VALUES ($1, $2, 0, $3, $4, $5)",
-            &[&sku, &warehouse, &(-quantity), &reason, &order_id],
-        )
-        .await?;
-        outbox::enqueue(tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
-    }
-    Ok(())
+    end_reservations(tx, order_id, End::Released, reason).await
 }
 
-/// Turns `order_id`'s held reservations into sold stock (fulfilment).
+/// Turns `order_id`'s held reservations into sold stock (fulfilment): the units leave.
 pub async fn sell(tx: &impl GenericClient, order_id: Uuid) -> Result<(), tokio_postgres::Error> {
+    end_reservations(tx, order_id, End::Sold, "sell").await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Released,
+    Sold,
+}
+
+async fn end_reservations(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    end: End,
+    reason: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let state = match end {
+        End::Released => "released",
+        End::Sold => "sold",
+    };
     let rows = tx
         .query_cached(
-            "UPDATE reservations SET state = 'sold'
+            "UPDATE reservations SET state = $2
              WHERE order_id = $1 AND state = 'held' RETURNING sku, warehouse, quantity",
-            &[&order_id],
+            &[&order_id, &state],
         )
         .await?;
     for row in &rows {
         let (sku, warehouse, quantity): (String, String, i32) =
             (row.get(0), row.get(1), row.get(2));
+        // Selling takes the units off the shelf as well as out of the reservation.
+        let on_hand_delta = if end == End::Sold { -quantity } else { 0 };
         tx.execute_cached(
-            "UPDATE stock SET reserved = reserved - $3, on_hand = on_hand - $3
-             WHERE sku = $1 AND warehouse = $2",
-            &[&sku, &warehouse, &quantity],
+            "WITH s AS (
+                 UPDATE stock SET reserved = reserved - $3, on_hand = on_hand + $4
+                 WHERE sku = $1 AND warehouse = $2)
+             INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
+             VALUES ($1, $2, $4, -$3, $5, $6)",
+            &[&sku, &warehouse, &quantity, &on_hand_delta, &reason, &order_id],
         )
         .await?;
-        tx.execute_cached(
-            "INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
-             VALUES ($1, $2, $3, $3, 'sell', $4)",
-            &[&sku, &warehouse, &(-quantity), &order_id],
-        )
-        .await?;
+        if end == End::Released {
+            outbox::enqueue(tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
+        }
     }
     Ok(())
 }
