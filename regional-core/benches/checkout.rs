@@ -2,8 +2,8 @@
 //! process (zero added latency).
 //!
 //! ```sh
-//! cargo bench -p regional-core --bench checkout            # 10 s per scenario, 64 clients
-//! BENCH_SECS=20 BENCH_CLIENTS=128 cargo bench -p regional-core --bench checkout
+//! cargo bench -p regional-core --bench checkout            # 10 s per scenario, 64 clients, pool 32
+//! BENCH_SECS=20 BENCH_CLIENTS=128 BENCH_POOL=8 cargo bench -p regional-core --bench checkout
 //! ```
 //!
 //! Scenarios: (a) uncontended, each checkout buys one of 1,000 SKUs at random; (b) one hot
@@ -172,7 +172,7 @@ async fn main() {
         merchant_tokens: vec![format!("bench={TOKEN}").parse::<MerchantToken>().unwrap()],
         redis_url: None,
         reservation_ttl_secs: 900,
-        db_pool_size: 32,
+        db_pool_size: env_or("BENCH_POOL", 32) as usize,
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

@@ -9,7 +9,10 @@ use tokio_postgres::{NoTls, Row};
 use crate::config::Secret;
 
 /// Every migration, in order. A new schema change is a new file appended here.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_order_lookups.sql")),
+];
 
 /// The latest schema version this build knows.
 pub fn latest_version() -> i32 {
