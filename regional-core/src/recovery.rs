@@ -10,7 +10,9 @@
 //! 3. unknown to the PSP → asks for the authorisation again under the same key (the shopper
 //!    did submit it), unless the reservation has expired: then releases the stock and
 //!    cancels the order;
-//! 4. PSP unreachable → tries again next round.
+//! 4. PSP unreachable → tries again next round, until the reservation expires: then the
+//!    stock is released and the order cancelled (an authorisation the PSP may hold is never
+//!    captured and lapses).
 //!
 //! Each outcome also completes the idempotency key, so the shopper's retry gets the answer.
 
@@ -63,6 +65,15 @@ pub async fn round(app: &AppState, grace: Duration) -> Result<usize, ApiError> {
         let expired: bool = row.get(6);
         let found = match app.payments.find(&provider, &key).await {
             Ok(found) => found,
+            Err(e) if expired => {
+                // The PSP has been unreachable for the whole reservation: give the stock
+                // back. An authorisation it may hold was never captured and lapses there.
+                tracing::warn!(%order_id, error = %e,
+                    "payment outcome unknown at reservation expiry; cancelling the order");
+                expire(app, order_id).await?;
+                settled += 1;
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(%order_id, error = %e, "recovery cannot ask the PSP yet");
                 continue;

@@ -2,7 +2,7 @@
 //! child process.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -40,9 +40,11 @@ fn pool_for(url: &str) -> Pool {
     Pool::builder(manager).max_size(4).build().unwrap()
 }
 
-/// A child process killed on drop; its stderr is printed only if the test failed.
+/// A child process killed on drop; its stderr (kept in a file, so a chatty child never
+/// blocks on a full pipe) is printed only if the test failed.
 pub struct ChildGuard {
     child: Child,
+    stderr: PathBuf,
     pub url: String,
 }
 
@@ -50,36 +52,64 @@ impl Drop for ChildGuard {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if std::thread::panicking()
-            && let Some(mut stderr) = self.child.stderr.take()
-        {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            eprintln!("--- psp-sandbox stderr ---\n{text}");
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+            eprintln!("--- regional-core child stderr ---\n{text}");
         }
+        let _ = std::fs::remove_file(&self.stderr);
     }
 }
 
 /// Starts the sandbox PSP binary on a free port and reads its address back.
 pub fn spawn_psp(args: &[&str]) -> ChildGuard {
+    let mut all = vec!["psp-sandbox", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    spawn_binary(&all, &[])
+}
+
+/// Starts `regional-core ARGS` with `env`, and reads back the URL from its first line of
+/// output (`... listening on URL`).
+pub fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ChildGuard {
+    let stderr = std::env::temp_dir().join(format!(
+        "regional-core-{}.log",
+        uuid::Uuid::new_v4().simple()
+    ));
     let mut child = Command::new(env!("CARGO_BIN_EXE_regional-core"))
-        .arg("psp-sandbox")
-        .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
-        .expect("failed to start the sandbox PSP");
+        .expect("failed to start regional-core");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let url = line
         .trim()
-        .strip_prefix("psp-sandbox listening on ")
-        .unwrap_or_else(|| panic!("unexpected sandbox output {line:?}"))
+        .split_once(" listening on ")
+        .unwrap_or_else(|| panic!("unexpected output {line:?}"))
+        .1
         .to_owned();
-    ChildGuard { child, url }
+    ChildGuard { child, stderr, url }
+}
+
+impl ChildGuard {
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `timeout` for the process to exit on its own.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
 }
 
 pub struct TestApp {
@@ -98,7 +128,9 @@ pub struct TestApp {
 pub struct Options {
     pub region: &'static str,
     pub psp_args: Vec<&'static str>,
-    pub psp_url: Option<String>,
+    /// PSP base URLs in failover order; empty means the test's sandbox alone.
+    pub psp_urls: Vec<String>,
+    pub reservation_ttl_secs: u64,
     pub redis: bool,
 }
 
@@ -107,7 +139,8 @@ impl Default for Options {
         Self {
             region: "eu-west",
             psp_args: Vec::new(),
-            psp_url: None,
+            psp_urls: Vec::new(),
+            reservation_ttl_secs: 900,
             redis: false,
         }
     }
@@ -117,21 +150,30 @@ pub fn region_config_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../region-config/regions.toml")
 }
 
-pub async fn spawn_app(options: Options) -> TestApp {
+/// Creates a fresh database; returns its name and URL.
+pub async fn create_database() -> (String, String) {
     let server = server_url();
-    let admin = pool_for(&server);
     let name = format!("core_test_{}", uuid::Uuid::new_v4().simple());
-    admin
+    pool_for(&server)
         .get()
         .await
         .expect("PostgreSQL is not reachable: start it (scripts/test does)")
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
         .unwrap();
-    let database_url = with_database(&server, &name);
+    let url = with_database(&server, &name);
+    (name, url)
+}
+
+pub async fn spawn_app(options: Options) -> TestApp {
+    let (name, database_url) = create_database().await;
     let psp = spawn_psp(&options.psp_args);
-    let psp_url = options.psp_url.clone().unwrap_or_else(|| psp.url.clone());
-    let (state, address) = start_core(&options, &database_url, &psp_url).await;
+    let psp_urls = if options.psp_urls.is_empty() {
+        vec![psp.url.clone()]
+    } else {
+        options.psp_urls.clone()
+    };
+    let (state, address) = start_core(&options, &database_url, &psp_urls).await;
     TestApp {
         db_name: name,
         address,
@@ -148,14 +190,14 @@ pub async fn spawn_app(options: Options) -> TestApp {
 pub async fn start_core(
     options: &Options,
     database_url: &str,
-    psp_url: &str,
+    psp_urls: &[String],
 ) -> (AppState, String) {
     let config = Config {
         region: options.region.parse().unwrap(),
         region_config: region_config_path(),
         database_url: Secret::new(database_url),
         listen: "127.0.0.1:0".parse().unwrap(),
-        psp_urls: vec![psp_url.to_owned()],
+        psp_urls: psp_urls.to_vec(),
         merchant_tokens: vec![
             format!("grocer={GROCER_TOKEN}")
                 .parse::<MerchantToken>()
@@ -165,7 +207,7 @@ pub async fn start_core(
                 .unwrap(),
         ],
         redis_url: None,
-        reservation_ttl_secs: 900,
+        reservation_ttl_secs: options.reservation_ttl_secs,
         db_pool_size: 16,
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
@@ -193,14 +235,20 @@ pub async fn start_core(
 }
 
 impl Drop for TestApp {
-    /// Drops the test's database (on a thread of its own: `Drop` cannot await). A failed
-    /// test keeps its database for inspection.
     fn drop(&mut self) {
+        drop_database(&self.db_name);
+    }
+}
+
+/// Drops a test's database (on a thread of its own: `Drop` cannot await). A failed test
+/// keeps its database for inspection.
+pub fn drop_database(name: &str) {
+    {
         if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.db_name);
+            eprintln!("kept database {name} for inspection");
             return;
         }
-        let name = self.db_name.clone();
+        let name = name.to_owned();
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -218,7 +266,7 @@ impl Drop for TestApp {
         })
         .join();
         if dropped.is_err() {
-            eprintln!("could not drop database {}", self.db_name);
+            eprintln!("could not drop a test database");
         }
     }
 }

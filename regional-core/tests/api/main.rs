@@ -16,3 +16,4 @@ mod orders;
 mod payments;
 mod relay;
 mod residency;
+mod shutdown;

@@ -125,7 +125,7 @@ async fn a_psp_that_loses_a_fifth_of_its_answers_still_charges_every_order_exact
 async fn a_checkout_stranded_after_reserving_is_settled_by_the_recovery_worker() {
     // The core starts with an unreachable PSP: checkouts reserve, then cannot pay.
     let app = spawn_app(Options {
-        psp_url: Some("http://127.0.0.1:9".to_owned()),
+        psp_urls: vec!["http://127.0.0.1:9".to_owned()],
         ..Options::default()
     })
     .await;
@@ -148,7 +148,12 @@ async fn a_checkout_stranded_after_reserving_is_settled_by_the_recovery_worker()
 
     // A restarted core that can reach the PSP settles it.
     let options = Options::default();
-    let (state, address) = start_core(&options, &app.database_url, &app.psp.url).await;
+    let (state, address) = start_core(
+        &options,
+        &app.database_url,
+        std::slice::from_ref(&app.psp.url),
+    )
+    .await;
     let mut settled = 0;
     for _ in 0..50 {
         settled += regional_core::recovery::round(&state, Duration::from_millis(0))
@@ -189,4 +194,66 @@ async fn a_psp_timeout_is_retried_under_the_same_key_and_charges_once() {
         .await;
     assert_eq!(r.status(), 201);
     assert_eq!(app.psp_authorizations().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_first_provider_is_down_new_checkouts_fail_over_to_the_second() {
+    // Provider 1 refuses connections; provider 2 is a second sandbox process.
+    let psp_b = spawn_psp(&[]);
+    let app = spawn_app(Options {
+        psp_urls: vec!["http://127.0.0.1:9".to_owned(), psp_b.url.clone()],
+        ..Options::default()
+    })
+    .await;
+    let loaf = sku();
+    app.seed(&loaf, 214, 10).await;
+    // The first two checkouts exhaust the first provider's retries and open its breaker.
+    for _ in 0..2 {
+        let r = app
+            .checkout(&key(), &checkout_body("DE", "EUR", &loaf, 1, "tok_approve"))
+            .await;
+        assert_eq!(r.status(), 502);
+    }
+    let r = app
+        .checkout(&key(), &checkout_body("DE", "EUR", &loaf, 1, "tok_approve"))
+        .await;
+    assert_eq!(r.status(), 201, "the second provider takes new checkouts");
+    let client = app.db.get().await.unwrap();
+    let provider: String = client
+        .query_one(
+            "SELECT payment_provider FROM orders WHERE status = 'confirmed'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(provider, "psp-2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_whose_psp_never_answers_gives_its_stock_back_when_the_reservation_expires() {
+    let app = spawn_app(Options {
+        psp_urls: vec!["http://127.0.0.1:9".to_owned()],
+        reservation_ttl_secs: 1,
+        ..Options::default()
+    })
+    .await;
+    let loaf = sku();
+    app.seed(&loaf, 214, 3).await;
+    let k = key();
+    let body = checkout_body("DE", "EUR", &loaf, 3, "tok_approve");
+    assert_eq!(app.checkout(&k, &body).await.status(), 502);
+    assert_eq!(app.stock_row(&loaf).await, (3, 3));
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let settled = regional_core::recovery::round(&app.state, Duration::from_millis(0))
+        .await
+        .unwrap();
+    assert_eq!(settled, 1);
+    assert_eq!(app.stock_row(&loaf).await, (3, 0));
+    let replay = app.checkout(&k, &body).await;
+    assert_eq!(replay.status(), 409);
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["error"]["code"],
+        "checkout_expired"
+    );
 }
