@@ -499,7 +499,8 @@ async fn reprice(
             tax_category,
         });
     }
-    Ok(pricing::quote(&app.region, checkout.country, &inputs))
+    pricing::quote(&app.region, checkout.country, &inputs)
+        .map_err(|e| ApiError::unprocessable("unpriceable_cart", e.to_string()))
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
