@@ -312,27 +312,26 @@ pub async fn adjust(
     })))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StockQuery {
-    sku: String,
-}
-
 /// `GET /v1/stock?sku=…`: authoritative availability, per warehouse and in total.
 pub async fn get(
     State(app): State<AppState>,
-    Query(q): Query<StockQuery>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
+    let sku = query.get("sku").filter(|s| !s.is_empty()).ok_or_else(|| {
+        ApiError::bad_request("missing_parameter", "the sku query parameter is required")
+            .with("parameter", "sku")
+    })?;
     let client = app.pool.get().await?;
     let known = client
-        .query_opt_cached("SELECT 1 FROM products WHERE sku = $1", &[&q.sku])
+        .query_opt_cached("SELECT 1 FROM products WHERE sku = $1", &[sku])
         .await?;
     if known.is_none() {
-        return Err(ApiError::not_found("product").with("sku", q.sku));
+        return Err(ApiError::not_found("product").with("sku", sku.as_str()));
     }
     let rows = client
         .query_cached(
             "SELECT warehouse, on_hand, reserved FROM stock WHERE sku = $1 ORDER BY warehouse",
-            &[&q.sku],
+            &[sku],
         )
         .await?;
     let mut total = 0i64;
@@ -346,6 +345,6 @@ pub async fn get(
         );
     }
     Ok(Json(
-        json!({ "sku": q.sku, "available": total, "warehouses": per }),
+        json!({ "sku": sku, "available": total, "warehouses": per }),
     ))
 }

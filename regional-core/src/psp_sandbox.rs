@@ -246,6 +246,7 @@ async fn list(State(sandbox): State<Sandbox>) -> Response {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SettleBody {
     amount_minor: Option<i64>,
 }
@@ -254,8 +255,22 @@ async fn settle(
     State(sandbox): State<Sandbox>,
     Path((id, operation)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(body): Json<SettleBody>,
+    body: axum::body::Bytes,
 ) -> Response {
+    let body: SettleBody = if body.is_empty() {
+        SettleBody { amount_minor: None }
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(_) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_json",
+                    "expected {\"amount_minor\": integer or null}",
+                );
+            }
+        }
+    };
     let Some(key) = key_of(&headers) else {
         return refuse(
             StatusCode::BAD_REQUEST,

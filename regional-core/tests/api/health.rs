@@ -30,3 +30,21 @@ async fn health_and_readiness_answer_and_unknown_routes_are_json_404s() {
         "not_found"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_query_without_a_sku_is_a_json_400() {
+    let app = spawn_app(Options::default()).await;
+    let r = app.http.get(app.url("/v1/stock")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "missing_parameter"
+    );
+    let r = app
+        .http
+        .get(app.url("/v1/stock?sku=NOPE-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
