@@ -213,10 +213,7 @@ pub async fn get(
     let order_id = parse_id(&id)?;
     let client = app.pool.get().await?;
     authorise(&client, &headers, order_id).await?;
-    view(&client, order_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("order"))
+    respond(&client, order_id).await
 }
 
 struct Payment {
@@ -261,6 +258,75 @@ fn wrong_state(status: Status, action: &str) -> ApiError {
     .with("status", status.as_str())
 }
 
+/// The order's current view as a response.
+async fn respond(client: &impl GenericClient, order_id: Uuid) -> Result<Json<Value>, ApiError> {
+    view(client, order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+/// What a settled payment does to the order, in the same transaction as its transition.
+#[derive(Debug, Clone, Copy)]
+enum Effect {
+    ReleaseStock,
+    SellStock,
+    AddRefund(i64),
+}
+
+/// One payment operation and the order transition it pays for.
+#[derive(Debug)]
+struct Move {
+    /// `void`, `capture` or `refund` at the PSP.
+    operation: &'static str,
+    /// Scopes the PSP idempotency key, so a retry repeats and a new refund does not.
+    key_scope: String,
+    amount: Option<i64>,
+    from: Status,
+    to: Status,
+    reason: &'static str,
+    effect: Effect,
+}
+
+/// Settles the payment with the PSP (idempotently: the key derives from the checkout's),
+/// then moves the order and applies the effect in one transaction, and answers the order.
+/// A concurrent twin that moved the order first makes this one a no-op.
+async fn settle_and_move(
+    app: &AppState,
+    client: &mut deadpool_postgres::Object,
+    order_id: Uuid,
+    p: &Payment,
+    m: Move,
+) -> Result<Json<Value>, ApiError> {
+    let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "order {order_id} is {} without a payment",
+            p.status.as_str()
+        )));
+    };
+    let key = derived_key(&m.key_scope, &p.idempotency_key);
+    app.payments
+        .settle(provider, payment_id, m.operation, &key, m.amount)
+        .await
+        .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
+    let tx = client.transaction().await?;
+    if transition(&tx, order_id, m.from, m.to, m.reason).await? {
+        match m.effect {
+            Effect::ReleaseStock => inventory::release(&tx, order_id, "cancel").await?,
+            Effect::SellStock => inventory::sell(&tx, order_id).await?,
+            Effect::AddRefund(amount) => {
+                tx.execute_cached(
+                    "UPDATE orders SET refunded_minor = refunded_minor + $2 WHERE id = $1",
+                    &[&order_id, &amount],
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    respond(&*client, order_id).await
+}
+
 /// `POST /v1/orders/{id}/cancel`: voids the payment and releases the stock of a confirmed
 /// order (shopper or merchant).
 pub async fn cancel(
@@ -272,44 +338,22 @@ pub async fn cancel(
     let mut client = app.pool.get().await?;
     authorise(&client, &headers, order_id).await?;
     let p = payment_of(&client, order_id, false).await?;
-    if p.status == Status::Cancelled {
-        return view(&client, order_id)
-            .await?
-            .map(Json)
-            .ok_or_else(|| ApiError::not_found("order"));
+    match p.status {
+        Status::Cancelled => respond(&client, order_id).await,
+        Status::Confirmed => {
+            let m = Move {
+                operation: "void",
+                key_scope: "void".into(),
+                amount: None,
+                from: Status::Confirmed,
+                to: Status::Cancelled,
+                reason: "cancelled; payment voided",
+                effect: Effect::ReleaseStock,
+            };
+            settle_and_move(&app, &mut client, order_id, &p, m).await
+        }
+        other => Err(wrong_state(other, "cancelled")),
     }
-    if p.status != Status::Confirmed {
-        return Err(wrong_state(p.status, "cancelled"));
-    }
-    if let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) {
-        app.payments
-            .settle(
-                provider,
-                payment_id,
-                "void",
-                &derived_key("void", &p.idempotency_key),
-                None,
-            )
-            .await
-            .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
-    }
-    let tx = client.transaction().await?;
-    if transition(
-        &tx,
-        order_id,
-        Status::Confirmed,
-        Status::Cancelled,
-        "cancelled; payment voided",
-    )
-    .await?
-    {
-        inventory::release(&tx, order_id, "cancel").await?;
-    }
-    tx.commit().await?;
-    view(&client, order_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("order"))
 }
 
 async fn merchant_order(
@@ -338,47 +382,22 @@ pub async fn fulfil(
     let order_id = parse_id(&id)?;
     let mut client = merchant_order(&app, &headers, order_id).await?;
     let p = payment_of(&client, order_id, false).await?;
-    if p.status == Status::Fulfilled {
-        return view(&client, order_id)
-            .await?
-            .map(Json)
-            .ok_or_else(|| ApiError::not_found("order"));
+    match p.status {
+        Status::Fulfilled => respond(&client, order_id).await,
+        Status::Confirmed => {
+            let m = Move {
+                operation: "capture",
+                key_scope: "capture".into(),
+                amount: None,
+                from: Status::Confirmed,
+                to: Status::Fulfilled,
+                reason: "fulfilled; payment captured",
+                effect: Effect::SellStock,
+            };
+            settle_and_move(&app, &mut client, order_id, &p, m).await
+        }
+        other => Err(wrong_state(other, "fulfilled")),
     }
-    if p.status != Status::Confirmed {
-        return Err(wrong_state(p.status, "fulfilled"));
-    }
-    let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "confirmed order without payment"
-        )));
-    };
-    app.payments
-        .settle(
-            provider,
-            payment_id,
-            "capture",
-            &derived_key("capture", &p.idempotency_key),
-            None,
-        )
-        .await
-        .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
-    let tx = client.transaction().await?;
-    if transition(
-        &tx,
-        order_id,
-        Status::Confirmed,
-        Status::Fulfilled,
-        "fulfilled; payment captured",
-    )
-    .await?
-    {
-        inventory::sell(&tx, order_id).await?;
-    }
-    tx.commit().await?;
-    view(&client, order_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("order"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -415,34 +434,21 @@ pub async fn refund(
         )
         .with("field", "amount_minor"));
     }
-    let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "fulfilled order without payment"
-        )));
+    let m = Move {
+        operation: "refund",
+        // Each refund is a new operation at the PSP: scope its key by what was refunded so far.
+        key_scope: format!("refund:{}", p.refunded),
+        amount: Some(amount),
+        from: p.status,
+        to: if amount == remaining {
+            Status::Refunded
+        } else {
+            Status::PartiallyRefunded
+        },
+        reason: "refunded",
+        effect: Effect::AddRefund(amount),
     };
-    let key = derived_key(&format!("refund:{}", p.refunded), &p.idempotency_key);
-    app.payments
-        .settle(provider, payment_id, "refund", &key, Some(amount))
-        .await
-        .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
-    let to = if amount == remaining {
-        Status::Refunded
-    } else {
-        Status::PartiallyRefunded
-    };
-    let tx = client.transaction().await?;
-    if transition(&tx, order_id, p.status, to, "refunded").await? {
-        tx.execute_cached(
-            "UPDATE orders SET refunded_minor = refunded_minor + $2 WHERE id = $1",
-            &[&order_id, &amount],
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    view(&client, order_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("order"))
+    settle_and_move(&app, &mut client, order_id, &p, m).await
 }
 
 #[cfg(test)]
