@@ -126,13 +126,7 @@ async fn publish_stock(
     let available: i64 = row.get(1);
     let value = json!({"v": 1, "sku": sku, "available": available, "event": event});
     let key = projection_key(region, &storefront, "stock", sku);
-    redis::cmd("SET")
-        .arg(&key)
-        .arg(serde_json::to_vec(&value)?)
-        .query_async::<()>(redis)
-        .await
-        .context("failed to write a stock hint")?;
-    Ok(())
+    write(redis, &key, &value).await
 }
 
 async fn publish_product(
@@ -149,11 +143,19 @@ async fn publish_product(
     let mut value = serde_json::to_value(&product)?;
     value["v"] = json!(1);
     value["event"] = json!(event);
+    write(redis, &key, &value).await
+}
+
+/// Writes one projection as raw JSON bytes under its raw key (Spin's Redis layout).
+async fn write(
+    redis: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    value: &Value,
+) -> anyhow::Result<()> {
     redis::cmd("SET")
-        .arg(&key)
-        .arg(serde_json::to_vec(&value)?)
+        .arg(key)
+        .arg(serde_json::to_vec(value)?)
         .query_async::<()>(redis)
         .await
-        .context("failed to write a product projection")?;
-    Ok(())
+        .with_context(|| format!("failed to write projection {key}"))
 }
