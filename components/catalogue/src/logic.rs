@@ -1,0 +1,275 @@
+//! The catalogue's calls over any key-value store.
+
+use projections::kv::Kv;
+use projections::model::{CategoryIndex, PricingRules, SearchStats, TermPostings};
+use projections::{Categories, Product, ProjectionError, StockHint, decode, keys, search, text};
+
+use crate::bindings::exports::meridian::edge::catalogue::{
+    CatalogueError, Category, Facet, Listing, PageRequest, SearchHit, SearchResults, Sort,
+};
+use crate::bindings::meridian::edge::types::{
+    Money, ProductDetail, ProductSummary, Scope, StockHint as Hint,
+};
+
+/// At most this many units counts as "only N left".
+pub const LOW_STOCK: i64 = 5;
+/// The longest query accepted, in bytes.
+pub const MAX_QUERY: usize = 200;
+/// The most distinct terms of a query that are looked up.
+pub const MAX_TERMS: usize = 12;
+/// The most products on one page.
+pub const MAX_PER_PAGE: u32 = 100;
+
+type Result<T> = std::result::Result<T, CatalogueError>;
+
+fn bad(message: impl Into<String>) -> CatalogueError {
+    CatalogueError::BadRequest(message.into())
+}
+
+fn corrupt(e: ProjectionError) -> CatalogueError {
+    CatalogueError::CorruptProjection(e.key().to_owned())
+}
+
+fn store_failed(e: projections::kv::KvError) -> CatalogueError {
+    CatalogueError::StoreUnavailable(e.0)
+}
+
+fn check_scope(scope: &Scope) -> Result<()> {
+    if !projections::valid_slug(&scope.region) {
+        return Err(bad("scope.region is not a region id"));
+    }
+    if !projections::valid_slug(&scope.storefront) {
+        return Err(bad("scope.storefront is not a storefront id"));
+    }
+    Ok(())
+}
+
+fn check_page(request: &PageRequest) -> Result<()> {
+    if request.page == 0 {
+        return Err(bad("page counts from 1"));
+    }
+    if request.per_page == 0 || request.per_page > MAX_PER_PAGE {
+        return Err(bad(format!("per-page must be 1 to {MAX_PER_PAGE}")));
+    }
+    Ok(())
+}
+
+fn decode_opt<T: serde::de::DeserializeOwned>(
+    key: &str,
+    bytes: Option<&Vec<u8>>,
+) -> Result<Option<T>> {
+    bytes.map(|b| decode(key, b)).transpose().map_err(corrupt)
+}
+
+/// The stock hint a shopper sees for `available` units.
+pub fn stock_hint(hint: Option<&StockHint>) -> Hint {
+    match hint.map(|h| h.available) {
+        None => Hint::Unknown,
+        Some(n) if n <= 0 => Hint::OutOfStock,
+        Some(n) if n <= LOW_STOCK => Hint::Low(u32::try_from(n).unwrap_or(0)),
+        Some(_) => Hint::InStock,
+    }
+}
+
+/// A listing's view of a product, priced in `currency`.
+pub fn summary(product: &Product, currency: Option<&str>) -> ProductSummary {
+    ProductSummary {
+        sku: product.sku.clone(),
+        title: product.title.clone(),
+        unit: product.unit.clone(),
+        category: product.category.clone(),
+        image_url: product
+            .image_url
+            .clone()
+            .unwrap_or_else(|| format!("/images/{}.svg", product.sku)),
+        price: currency.and_then(|c| {
+            product.price(c).map(|minor| Money {
+                minor,
+                currency: c.to_owned(),
+            })
+        }),
+        popularity: product.popularity,
+    }
+}
+
+/// The product with `sku`, with its stock hint, priced in the region's currency.
+pub fn product(kv: &impl Kv, scope: &Scope, sku: &str) -> Result<ProductDetail> {
+    check_scope(scope)?;
+    if !projections::valid_sku(sku) {
+        return Err(bad("sku is malformed"));
+    }
+    let (r, s) = (scope.region.as_str(), scope.storefront.as_str());
+    let wanted = [
+        keys::product(r, s, sku),
+        keys::stock(r, s, sku),
+        keys::pricing_rules(r, s),
+    ];
+    let values = kv.get_many(&wanted).map_err(store_failed)?;
+    let product: Option<Product> = decode_opt(&wanted[0], values[0].as_ref())?;
+    let Some(product) = product.filter(|p| p.active) else {
+        return Err(CatalogueError::UnknownSku(sku.to_owned()));
+    };
+    let stock: Option<StockHint> = decode_opt(&wanted[1], values[1].as_ref())?;
+    let rules: Option<PricingRules> = decode_opt(&wanted[2], values[2].as_ref())?;
+    Ok(ProductDetail {
+        summary: summary(&product, rules.as_ref().map(|r| r.currency.as_str())),
+        description: product.description.clone(),
+        tags: product.tags.clone(),
+        tax_category: product.tax_category.clone(),
+        stock: stock_hint(stock.as_ref()),
+    })
+}
+
+/// The storefront's categories; empty before anything is published.
+pub fn categories(kv: &impl Kv, scope: &Scope) -> Result<Vec<Category>> {
+    check_scope(scope)?;
+    let key = keys::categories(&scope.region, &scope.storefront);
+    let value = kv.get(&key).map_err(store_failed)?;
+    let list: Option<Categories> = decode_opt(&key, value.as_ref())?;
+    Ok(list
+        .map(|l| l.categories)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Category {
+            slug: c.slug,
+            title: c.title,
+            products: c.products,
+        })
+        .collect())
+}
+
+/// Reads the products of `skus` in order, skipping any that vanished or went inactive since
+/// the index was written.
+fn load_products(kv: &impl Kv, scope: &Scope, skus: &[&str]) -> Result<Vec<Product>> {
+    let wanted: Vec<String> = skus
+        .iter()
+        .map(|sku| keys::product(&scope.region, &scope.storefront, sku))
+        .collect();
+    let values = kv.get_many(&wanted).map_err(store_failed)?;
+    let mut out = Vec::with_capacity(skus.len());
+    for (key, value) in wanted.iter().zip(&values) {
+        if let Some(p) = decode_opt::<Product>(key, value.as_ref())?
+            && p.active
+        {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn page_slice<T>(all: &[T], request: &PageRequest) -> std::ops::Range<usize> {
+    let per = request.per_page as usize;
+    let start = (request.page as usize - 1)
+        .saturating_mul(per)
+        .min(all.len());
+    start..start.saturating_add(per).min(all.len())
+}
+
+/// One page of a category in the requested order.
+pub fn listing(
+    kv: &impl Kv,
+    scope: &Scope,
+    category: &str,
+    request: PageRequest,
+) -> Result<Listing> {
+    check_scope(scope)?;
+    check_page(&request)?;
+    if !projections::valid_slug(category) {
+        return Err(bad("category is not a category slug"));
+    }
+    let key = keys::category(&scope.region, &scope.storefront, category);
+    let value = kv.get(&key).map_err(store_failed)?;
+    let Some(index) = decode_opt::<CategoryIndex>(&key, value.as_ref())? else {
+        return Err(CatalogueError::UnknownCategory(category.to_owned()));
+    };
+    let order: Vec<&str> = match request.sort {
+        Sort::Name => index.by_name.iter().map(String::as_str).collect(),
+        Sort::PriceAscending => index.by_price.iter().map(String::as_str).collect(),
+        Sort::PriceDescending => index.by_price.iter().rev().map(String::as_str).collect(),
+        Sort::Popularity => index.by_popularity.iter().map(String::as_str).collect(),
+    };
+    let products = load_products(kv, scope, &order[page_slice(&order, &request)])?;
+    Ok(Listing {
+        items: products
+            .iter()
+            .map(|p| summary(p, Some(&index.currency)))
+            .collect(),
+        page: request.page,
+        per_page: request.per_page,
+        total: u32::try_from(order.len()).unwrap_or(u32::MAX),
+    })
+}
+
+/// Ranked full-text search, optionally in one category.
+pub fn search(
+    kv: &impl Kv,
+    scope: &Scope,
+    query: &str,
+    category: Option<&str>,
+    request: PageRequest,
+) -> Result<SearchResults> {
+    check_scope(scope)?;
+    check_page(&request)?;
+    if query.len() > MAX_QUERY {
+        return Err(bad(format!("query is longer than {MAX_QUERY} bytes")));
+    }
+    if category.is_some_and(|c| !projections::valid_slug(c)) {
+        return Err(bad("category is not a category slug"));
+    }
+    let mut terms: Vec<String> = Vec::new();
+    for term in text::terms(query) {
+        if !terms.contains(&term) && terms.len() < MAX_TERMS {
+            terms.push(term);
+        }
+    }
+    if terms.is_empty() {
+        return Err(bad("query has no words to search for"));
+    }
+    let (r, s) = (scope.region.as_str(), scope.storefront.as_str());
+    let mut wanted = vec![keys::search_stats(r, s), keys::pricing_rules(r, s)];
+    wanted.extend(terms.iter().map(|t| keys::search_term(r, s, t)));
+    let values = kv.get_many(&wanted).map_err(store_failed)?;
+    let stats: Option<SearchStats> = decode_opt(&wanted[0], values[0].as_ref())?;
+    let rules: Option<PricingRules> = decode_opt(&wanted[1], values[1].as_ref())?;
+    let mut lists = Vec::with_capacity(terms.len());
+    for ((term, key), value) in terms.iter().zip(&wanted[2..]).zip(&values[2..]) {
+        lists.push((
+            term.clone(),
+            decode_opt::<TermPostings>(key, value.as_ref())?,
+        ));
+    }
+    let ranked = match &stats {
+        Some(stats) => search::rank(stats, &lists, category),
+        None => search::Ranked::default(),
+    };
+    let page = &ranked.hits[page_slice(&ranked.hits, &request)];
+    let skus: Vec<&str> = page.iter().map(|h| h.sku.as_str()).collect();
+    let products = load_products(kv, scope, &skus)?;
+    let currency = rules.as_ref().map(|r| r.currency.as_str());
+    let hits = page
+        .iter()
+        .filter_map(|hit| {
+            let product = products.iter().find(|p| p.sku == hit.sku)?;
+            Some(SearchHit {
+                product: summary(product, currency),
+                score: hit.score,
+                matched: hit.matched.clone(),
+            })
+        })
+        .collect();
+    Ok(SearchResults {
+        hits,
+        total: u32::try_from(ranked.hits.len()).unwrap_or(u32::MAX),
+        facets: ranked
+            .facets
+            .into_iter()
+            .map(|(category, hits)| Facet { category, hits })
+            .collect(),
+        page: request.page,
+        per_page: request.per_page,
+        terms,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+use projections::kv::{Kv, MemoryKv};
+use projections::model::{PricingRules, TaxTable};
+use projections::{Product, encode, keys};
+
+use super::*;
+
+fn scope() -> Scope {
+    Scope {
+        region: "eu-west".into(),
+        storefront: "grocer".into(),
+    }
+}
+
+fn item(sku: &str, title: &str, category: &str, eur: i64) -> Product {
+    Product {
+        v: 1,
+        sku: sku.into(),
+        storefront: "grocer".into(),
+        title: title.into(),
+        description: format!("{title} from the market"),
+        category: category.into(),
+        tags: vec!["fresh".into()],
+        image_url: None,
+        unit: "1 kg".into(),
+        tax_category: "food".into(),
+        active: true,
+        prices: [("EUR".to_owned(), eur), ("USD".to_owned(), eur + 10)].into(),
+        popularity: 0,
+    }
+}
+
+/// A store as the relay leaves it: products, derived projections and pricing rules.
+fn published(products: &[Product]) -> MemoryKv {
+    let kv = MemoryKv::new();
+    for p in products {
+        kv.set(&keys::product("eu-west", "grocer", &p.sku), &encode(p))
+            .unwrap();
+    }
+    for (k, v) in projections::build::storefront("eu-west", "grocer", "EUR", products) {
+        kv.set(&k, &v).unwrap();
+    }
+    let rules = PricingRules {
+        v: 1,
+        region: "eu-west".into(),
+        currency: "EUR".into(),
+        prices_include_tax: true,
+        tax: TaxTable {
+            default_bp: 2100,
+            categories: Default::default(),
+        },
+        countries: Default::default(),
+        promotions: vec![],
+    };
+    kv.set(&keys::pricing_rules("eu-west", "grocer"), &encode(&rules))
+        .unwrap();
+    kv
+}
+
+fn page(page: u32, per_page: u32, sort: Sort) -> PageRequest {
+    PageRequest {
+        page,
+        per_page,
+        sort,
+    }
+}
+
+fn produce() -> Vec<Product> {
+    vec![
+        item("APL", "Apples", "produce", 300),
+        item("BAN", "Bananas", "produce", 150),
+        item("CHR", "Cherries", "produce", 600),
+        item("LOAF", "Rye loaf", "bakery", 214),
+    ]
+}
+
+#[test]
+fn a_product_is_priced_in_the_regions_currency_with_its_stock_hint() {
+    let kv = published(&produce());
+    kv.set(
+        &keys::stock("eu-west", "grocer", "LOAF"),
+        br#"{"v":1,"sku":"LOAF","available":3}"#,
+    )
+    .unwrap();
+    let detail = product(&kv, &scope(), "LOAF").unwrap();
+    assert_eq!(
+        detail.summary.price,
+        Some(Money {
+            minor: 214,
+            currency: "EUR".into()
+        })
+    );
+    assert_eq!(detail.stock, Hint::Low(3));
+    assert_eq!(product(&kv, &scope(), "APL").unwrap().stock, Hint::Unknown);
+}
+
+#[test]
+fn unknown_and_malformed_skus_are_typed_errors() {
+    let kv = published(&produce());
+    assert_eq!(
+        product(&kv, &scope(), "NOPE"),
+        Err(CatalogueError::UnknownSku("NOPE".into()))
+    );
+    assert!(matches!(
+        product(&kv, &scope(), "../x"),
+        Err(CatalogueError::BadRequest(_))
+    ));
+}
+
+#[test]
+fn a_malformed_projection_is_reported_with_its_key() {
+    let kv = published(&produce());
+    let key = keys::product("eu-west", "grocer", "APL");
+    kv.set(&key, b"not json").unwrap();
+    assert_eq!(
+        product(&kv, &scope(), "APL"),
+        Err(CatalogueError::CorruptProjection(key.clone()))
+    );
+    kv.set(&key, br#"{"v":9}"#).unwrap();
+    assert_eq!(
+        product(&kv, &scope(), "APL"),
+        Err(CatalogueError::CorruptProjection(key))
+    );
+}
+
+#[test]
+fn listings_page_stably_in_every_sort_order() {
+    let kv = published(&produce());
+    let skus = |l: Listing| l.items.into_iter().map(|i| i.sku).collect::<Vec<_>>();
+    let first = listing(&kv, &scope(), "produce", page(1, 2, Sort::PriceAscending)).unwrap();
+    assert_eq!(first.total, 3);
+    assert_eq!(skus(first), ["BAN", "APL"]);
+    let second = listing(&kv, &scope(), "produce", page(2, 2, Sort::PriceAscending)).unwrap();
+    assert_eq!(skus(second), ["CHR"]);
+    let past = listing(&kv, &scope(), "produce", page(9, 2, Sort::Name)).unwrap();
+    assert!(past.items.is_empty());
+    assert_eq!(past.total, 3);
+    let desc = listing(&kv, &scope(), "produce", page(1, 10, Sort::PriceDescending)).unwrap();
+    assert_eq!(skus(desc), ["CHR", "APL", "BAN"]);
+}
+
+#[test]
+fn bad_page_requests_and_unknown_categories_are_refused() {
+    let kv = published(&produce());
+    for bad in [
+        page(0, 10, Sort::Name),
+        page(1, 0, Sort::Name),
+        page(1, 101, Sort::Name),
+    ] {
+        assert!(matches!(
+            listing(&kv, &scope(), "produce", bad),
+            Err(CatalogueError::BadRequest(_))
+        ));
+    }
+    assert_eq!(
+        listing(&kv, &scope(), "toys", page(1, 10, Sort::Name)),
+        Err(CatalogueError::UnknownCategory("toys".into()))
+    );
+}
+
+#[test]
+fn search_folds_case_and_plurals_and_reports_facets() {
+    let kv = published(&produce());
+    let results = search(&kv, &scope(), "CHERRY", None, page(1, 10, Sort::Name)).unwrap();
+    assert_eq!(results.terms, ["cherry"]);
+    assert_eq!(results.hits[0].product.sku, "CHR");
+    assert_eq!(results.hits[0].matched, ["cherry"]);
+    let fresh = search(
+        &kv,
+        &scope(),
+        "fresh",
+        Some("bakery"),
+        page(1, 10, Sort::Name),
+    )
+    .unwrap();
+    assert_eq!(fresh.total, 1);
+    assert_eq!(fresh.facets.len(), 2);
+}
+
+#[test]
+fn an_empty_or_overlong_query_is_a_bad_request_and_no_match_is_empty() {
+    let kv = published(&produce());
+    for q in ["", "  the  ", &"x".repeat(201)] {
+        assert!(matches!(
+            search(&kv, &scope(), q, None, page(1, 10, Sort::Name)),
+            Err(CatalogueError::BadRequest(_))
+        ));
+    }
+    let none = search(&kv, &scope(), "caviar", None, page(1, 10, Sort::Name)).unwrap();
+    assert_eq!((none.total, none.hits.len()), (0, 0));
+}
+
+#[test]
+fn categories_are_listed_and_empty_before_publication() {
+    let kv = published(&produce());
+    let list = categories(&kv, &scope()).unwrap();
+    let slugs: Vec<_> = list.iter().map(|c| c.slug.as_str()).collect();
+    assert_eq!(slugs, ["bakery", "produce"]);
+    assert!(categories(&MemoryKv::new(), &scope()).unwrap().is_empty());
+}

@@ -1,0 +1,192 @@
+//! Every derived projection of one storefront in one region, from its products: what the
+//! relay writes beside the per-product and stock keys.
+
+use std::collections::BTreeMap;
+
+use crate::keys;
+use crate::model::{Categories, Category, CategoryIndex, FORMAT_VERSION, Product, encode};
+use crate::search;
+
+/// A category's title from its slug: `frozen-food` → `Frozen food`.
+pub fn category_title(slug: &str) -> String {
+    let words = slug.replace('-', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The category list, the category indexes and the search index of the storefront's
+/// active `products` in `region`, whose prices sort in `currency`, as keys and encoded
+/// values. Keys of categories and terms that no longer exist are not in the result: the
+/// writer deletes what it wrote before and is not here (see [`stale_keys`]).
+pub fn storefront(
+    region: &str,
+    storefront: &str,
+    currency: &str,
+    products: &[Product],
+) -> Vec<(String, Vec<u8>)> {
+    let active: Vec<&Product> = products.iter().filter(|p| p.active).collect();
+    let mut by_category: BTreeMap<&str, Vec<&Product>> = BTreeMap::new();
+    for p in &active {
+        by_category.entry(p.category.as_str()).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    let mut categories = Vec::new();
+    for (slug, mut members) in by_category {
+        members.sort_by(|a, b| a.sku.cmp(&b.sku));
+        let mut by_name = members.clone();
+        by_name.sort_by(|a, b| {
+            a.title
+                .to_lowercase()
+                .cmp(&b.title.to_lowercase())
+                .then_with(|| a.sku.cmp(&b.sku))
+        });
+        let mut by_price: Vec<&&Product> = members
+            .iter()
+            .filter(|p| p.price(currency).is_some())
+            .collect();
+        by_price.sort_by_key(|p| (p.price(currency), p.sku.clone()));
+        let mut by_popularity = members.clone();
+        by_popularity.sort_by(|a, b| {
+            b.popularity
+                .cmp(&a.popularity)
+                .then_with(|| a.sku.cmp(&b.sku))
+        });
+        let title = category_title(slug);
+        let index = CategoryIndex {
+            v: FORMAT_VERSION,
+            slug: slug.to_owned(),
+            title: title.clone(),
+            currency: currency.to_owned(),
+            by_name: by_name.iter().map(|p| p.sku.clone()).collect(),
+            by_price: by_price.iter().map(|p| p.sku.clone()).collect(),
+            by_popularity: by_popularity.iter().map(|p| p.sku.clone()).collect(),
+        };
+        out.push((keys::category(region, storefront, slug), encode(&index)));
+        categories.push(Category {
+            slug: slug.to_owned(),
+            title,
+            products: u32::try_from(members.len()).unwrap_or(u32::MAX),
+        });
+    }
+    categories.sort_by(|a, b| a.title.cmp(&b.title));
+    out.push((
+        keys::categories(region, storefront),
+        encode(&Categories {
+            v: FORMAT_VERSION,
+            categories,
+        }),
+    ));
+    let (stats, postings) = search::build(active);
+    out.push((keys::search_stats(region, storefront), encode(&stats)));
+    for (term, list) in postings {
+        out.push((keys::search_term(region, storefront, &term), encode(&list)));
+    }
+    out
+}
+
+/// The keys among `previous` (written by an earlier build) that `current` no longer has:
+/// categories and terms that went away, to delete.
+pub fn stale_keys<'a>(previous: &'a [String], current: &[(String, Vec<u8>)]) -> Vec<&'a str> {
+    let now: std::collections::HashSet<&str> = current.iter().map(|(k, _)| k.as_str()).collect();
+    previous
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !now.contains(k))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CategoryIndex, TermPostings, decode};
+
+    fn product(
+        sku: &str,
+        title: &str,
+        category: &str,
+        eur: Option<i64>,
+        popularity: u32,
+    ) -> Product {
+        Product {
+            v: 1,
+            sku: sku.into(),
+            storefront: "grocer".into(),
+            title: title.into(),
+            description: String::new(),
+            category: category.into(),
+            tags: vec!["organic".into()],
+            image_url: None,
+            unit: "1".into(),
+            tax_category: "food".into(),
+            active: true,
+            prices: eur.map(|p| ("EUR".to_owned(), p)).into_iter().collect(),
+            popularity,
+        }
+    }
+
+    fn value<'a>(out: &'a [(String, Vec<u8>)], key: &str) -> &'a [u8] {
+        &out.iter().find(|(k, _)| k == key).unwrap().1
+    }
+
+    #[test]
+    fn each_sort_order_is_stable_and_unpriced_products_do_not_sort_by_price() {
+        let products = [
+            product("C", "apple", "produce", Some(50), 1),
+            product("A", "Banana", "produce", Some(50), 9),
+            product("B", "apple", "produce", None, 9),
+        ];
+        let out = storefront("eu-west", "grocer", "EUR", &products);
+        let index: CategoryIndex = decode(
+            "k",
+            value(&out, "meridian/v1/eu-west/grocer/category/produce"),
+        )
+        .unwrap();
+        assert_eq!(index.by_name, ["B", "C", "A"]);
+        assert_eq!(index.by_price, ["A", "C"]);
+        assert_eq!(index.by_popularity, ["A", "B", "C"]);
+        assert_eq!(index.title, "Produce");
+    }
+
+    #[test]
+    fn postings_and_the_category_list_cover_active_products_only() {
+        let mut products = vec![
+            product("A", "Oat milk", "drinks", Some(100), 0),
+            product("B", "Whole milk", "dairy", Some(90), 0),
+        ];
+        products[1].active = false;
+        let out = storefront("eu-west", "grocer", "EUR", &products);
+        let milk: TermPostings = decode(
+            "k",
+            value(&out, "meridian/v1/eu-west/grocer/search/term/milk"),
+        )
+        .unwrap();
+        assert_eq!(milk.postings.len(), 1);
+        assert!(!out.iter().any(|(k, _)| k.ends_with("category/dairy")));
+    }
+
+    #[test]
+    fn keys_that_went_away_are_stale() {
+        let out = storefront(
+            "r",
+            "s",
+            "EUR",
+            &[product("A", "Oat", "drinks", Some(1), 0)],
+        );
+        let previous = vec![
+            "meridian/v1/r/s/search/term/oat".to_owned(),
+            "meridian/v1/r/s/search/term/rye".to_owned(),
+        ];
+        assert_eq!(
+            stale_keys(&previous, &out),
+            ["meridian/v1/r/s/search/term/rye"]
+        );
+    }
+
+    #[test]
+    fn titles_come_from_slugs() {
+        assert_eq!(category_title("frozen-food"), "Frozen food");
+    }
+}

@@ -1,0 +1,53 @@
+//! Every key of the edge projections. All live under `meridian/v1/{region}/{storefront}/`;
+//! a format change an old reader could misread gets a new prefix (see `docs/projections.md`).
+
+/// The prefix of a region's storefront.
+pub fn prefix(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/")
+}
+
+/// A product, with its prices in every currency.
+pub fn product(region: &str, storefront: &str, sku: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/product/{sku}")
+}
+
+/// A SKU's stock hint.
+pub fn stock(region: &str, storefront: &str, sku: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/stock/{sku}")
+}
+
+/// The storefront's categories.
+pub fn categories(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/categories")
+}
+
+/// One category's SKUs in each sort order.
+pub fn category(region: &str, storefront: &str, slug: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/category/{slug}")
+}
+
+/// The search corpus statistics.
+pub fn search_stats(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/search/stats")
+}
+
+/// One search term's postings. Terms are normalised (`text::terms`), so they hold only
+/// `a-z 0-9` and letters without accents.
+pub fn search_term(region: &str, storefront: &str, term: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/search/term/{term}")
+}
+
+/// The region's pricing rules (tax table and promotions) for the storefront.
+pub fn pricing_rules(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/pricing")
+}
+
+/// The region's recommendation model for the storefront.
+pub fn recommendations(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/recommendations")
+}
+
+/// A cart. Carts are edge state, not projections, but share the key space.
+pub fn cart(region: &str, storefront: &str, id: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/cart/{id}")
+}
