@@ -23,10 +23,12 @@
 //! - `promotion`: promotions, their rules, and which codes apply.
 //! - `quote`: the quote of a cart and its invariants.
 //! - `rounding`: integer division rounded half up, and largest-remainder allocation.
+//! - `signature`: the canonical text of a quote and its HMAC signature.
 
 mod promotion;
 mod quote;
 mod rounding;
+pub mod signature;
 
 pub use promotion::{Promotion, Rule};
 pub use quote::{Cart, Line, Quote, QuotedLine, quote};

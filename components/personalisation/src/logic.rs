@@ -1,0 +1,291 @@
+//! Recommendations over any key-value store.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use projections::kv::Kv;
+use projections::model::{CategoryIndex, PricingRules, Recommendations};
+use projections::{Product, ProjectionError, StockHint, decode, keys};
+use serde::de::DeserializeOwned;
+
+use crate::bindings::exports::meridian::edge::personalisation::{
+    PageContext, PersonalisationError, SessionSignals,
+};
+use crate::bindings::meridian::edge::types::{
+    Money, ProductSummary, Recommendation, RecommendationReason, Scope,
+};
+
+/// Most recommendations in one answer.
+pub const MAX_LIMIT: u32 = 50;
+/// Most SKUs of each session signal.
+pub const MAX_SIGNALS: usize = 50;
+/// How many of a category's most popular products are content candidates per anchor.
+pub const CATEGORY_CANDIDATES: usize = 40;
+
+type Result<T> = std::result::Result<T, PersonalisationError>;
+
+/// Blend weights in percent: collaborative, content, rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weights {
+    pub collaborative: u32,
+    pub content: u32,
+    pub rules: u32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            collaborative: 60,
+            content: 30,
+            rules: 10,
+        }
+    }
+}
+
+impl Weights {
+    /// Parses `60,30,10`: three whole percentages adding up to 100.
+    pub fn parse(text: &str) -> Option<Self> {
+        let parts: Vec<u32> = text
+            .split(',')
+            .map(|p| p.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        match parts[..] {
+            [collaborative, content, rules] if collaborative + content + rules == 100 => {
+                Some(Self {
+                    collaborative,
+                    content,
+                    rules,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+fn bad(message: impl Into<String>) -> PersonalisationError {
+    PersonalisationError::BadRequest(message.into())
+}
+
+fn corrupt(e: ProjectionError) -> PersonalisationError {
+    PersonalisationError::CorruptProjection(e.key().to_owned())
+}
+
+fn read_raw(kv: &impl Kv, wanted: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+    kv.get_many(wanted)
+        .map_err(|e| PersonalisationError::StoreUnavailable(e.0))
+}
+
+fn decode_opt<T: DeserializeOwned>(key: &str, value: Option<Vec<u8>>) -> Result<Option<T>> {
+    value.map(|b| decode(key, &b)).transpose().map_err(corrupt)
+}
+
+fn read_many<T: DeserializeOwned>(kv: &impl Kv, wanted: &[String]) -> Result<Vec<Option<T>>> {
+    let values = read_raw(kv, wanted)?;
+    wanted
+        .iter()
+        .zip(values)
+        .map(|(key, value)| decode_opt(key, value))
+        .collect()
+}
+
+fn check(scope: &Scope, page: &PageContext, session: &SessionSignals, limit: u32) -> Result<()> {
+    if !projections::valid_slug(&scope.region) || !projections::valid_slug(&scope.storefront) {
+        return Err(bad("scope names no valid region and storefront"));
+    }
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad(format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    if session.cart.len() > MAX_SIGNALS || session.recently_viewed.len() > MAX_SIGNALS {
+        return Err(bad(format!(
+            "at most {MAX_SIGNALS} SKUs per session signal"
+        )));
+    }
+    let page_sku = match page {
+        PageContext::Product(sku) => Some(sku),
+        PageContext::Home | PageContext::Cart => None,
+    };
+    if page_sku
+        .into_iter()
+        .chain(&session.cart)
+        .chain(&session.recently_viewed)
+        .any(|sku| !projections::valid_sku(sku))
+    {
+        return Err(bad("a SKU is malformed"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Scores {
+    collaborative: u32,
+    content: u32,
+    rules: u32,
+}
+
+/// Up to `limit` recommendations for `page`, best first.
+pub fn recommend(
+    kv: &impl Kv,
+    scope: &Scope,
+    page: &PageContext,
+    session: &SessionSignals,
+    limit: u32,
+    weights: Weights,
+) -> Result<Vec<Recommendation>> {
+    check(scope, page, session, limit)?;
+    let (r, s) = (scope.region.as_str(), scope.storefront.as_str());
+
+    // 1. Anchors, with their weight in percent.
+    let mut anchors: BTreeMap<&str, u32> = BTreeMap::new();
+    match page {
+        PageContext::Product(sku) => {
+            anchors.insert(sku, 100);
+        }
+        PageContext::Cart => {
+            for sku in &session.cart {
+                anchors.insert(sku, 100);
+            }
+        }
+        PageContext::Home => {}
+    }
+    for sku in &session.recently_viewed {
+        anchors.entry(sku).or_insert(50);
+    }
+    let mut excluded: BTreeSet<&str> = session.cart.iter().map(String::as_str).collect();
+    if let PageContext::Product(sku) = page {
+        excluded.insert(sku);
+    }
+
+    // 2. The model, the rules (for the currency) and the anchors' products, in one batch.
+    let mut wanted = vec![keys::recommendations(r, s), keys::pricing_rules(r, s)];
+    wanted.extend(anchors.keys().map(|sku| keys::product(r, s, sku)));
+    let mut values = read_raw(kv, &wanted)?.into_iter();
+    let model: Option<Recommendations> = decode_opt(&wanted[0], values.next().flatten())?;
+    let rules: Option<PricingRules> = decode_opt(&wanted[1], values.next().flatten())?;
+    let mut anchor_products = Vec::new();
+    for (key, value) in wanted[2..].iter().zip(values) {
+        anchor_products.extend(decode_opt::<Product>(key, value)?);
+    }
+
+    let mut scores: BTreeMap<String, Scores> = BTreeMap::new();
+    // Collaborative: pairs with anchors; confidence grows with the number of orders and
+    // saturates (5 orders: 500, 20 orders: 800).
+    if let Some(model) = &model {
+        for (anchor, weight) in &anchors {
+            let Some(pairs) = model.together.get(*anchor) else {
+                continue;
+            };
+            for pair in pairs.iter().filter(|p| p.orders >= model.min_orders) {
+                let orders = pair.orders.min(1_000_000);
+                let score = orders * 1000 / (orders + 5) * weight / 100;
+                let entry = scores.entry(pair.sku.clone()).or_default();
+                entry.collaborative = entry.collaborative.max(score);
+            }
+        }
+        // Rules: the region's popular list, by rank.
+        let n = u32::try_from(model.popular.len())
+            .unwrap_or(u32::MAX)
+            .max(1);
+        for (rank, sku) in model.popular.iter().enumerate() {
+            let rank = u32::try_from(rank).unwrap_or(u32::MAX);
+            scores.entry(sku.clone()).or_default().rules = (n - rank.min(n)) * 1000 / n;
+        }
+    }
+    // Content: the anchors' categories' most popular products, plus shared tags.
+    let categories: BTreeSet<&str> = anchor_products
+        .iter()
+        .map(|p| p.category.as_str())
+        .collect();
+    let wanted: Vec<String> = categories.iter().map(|c| keys::category(r, s, c)).collect();
+    let indexes: Vec<Option<CategoryIndex>> = read_many(kv, &wanted)?;
+    let mut content_candidates: BTreeSet<String> = BTreeSet::new();
+    for index in indexes.into_iter().flatten() {
+        content_candidates.extend(index.by_popularity.into_iter().take(CATEGORY_CANDIDATES));
+    }
+    for sku in &content_candidates {
+        scores.entry(sku.clone()).or_default();
+    }
+
+    // 3. Candidates' products and stock hints, in one batch; business rules.
+    scores.retain(|sku, _| !excluded.contains(sku.as_str()));
+    let candidates: Vec<&String> = scores.keys().collect();
+    let mut wanted: Vec<String> = candidates
+        .iter()
+        .map(|sku| keys::product(r, s, sku))
+        .collect();
+    wanted.extend(candidates.iter().map(|sku| keys::stock(r, s, sku)));
+    let n = candidates.len();
+    let products: Vec<Option<Product>> = read_many(kv, &wanted[..n])?;
+    let stock: Vec<Option<StockHint>> = read_many(kv, &wanted[n..])?;
+    let currency = rules.as_ref().map(|r| r.currency.as_str());
+
+    let mut blended = Vec::new();
+    for ((sku, product), hint) in candidates.iter().zip(products).zip(stock) {
+        let Some(product) = product.filter(|p| p.active) else {
+            continue;
+        };
+        let price = currency.and_then(|c| product.price(c));
+        if price.is_none() || hint.is_some_and(|h| h.available <= 0) {
+            continue;
+        }
+        let mut s = scores[sku.as_str()];
+        for anchor in &anchor_products {
+            let weight = anchors.get(anchor.sku.as_str()).copied().unwrap_or(0);
+            let same_category = if anchor.category == product.category {
+                700
+            } else {
+                0
+            };
+            let shared = product
+                .tags
+                .iter()
+                .filter(|t| anchor.tags.contains(t))
+                .count();
+            let tags = u32::try_from(shared.min(3)).unwrap_or(3) * 100;
+            s.content = s.content.max((same_category + tags) * weight / 100);
+        }
+        let parts = [
+            (
+                s.collaborative * weights.collaborative,
+                RecommendationReason::BoughtTogether,
+            ),
+            (s.content * weights.content, RecommendationReason::Similar),
+            (s.rules * weights.rules, RecommendationReason::Popular),
+        ];
+        let score: u32 = parts.iter().map(|(p, _)| p * 10).sum();
+        if score == 0 {
+            continue;
+        }
+        let reason = parts
+            .iter()
+            .max_by_key(|(p, _)| *p)
+            .map_or(RecommendationReason::Popular, |(_, r)| *r);
+        blended.push(Recommendation {
+            product: ProductSummary {
+                sku: product.sku.clone(),
+                title: product.title.clone(),
+                unit: product.unit.clone(),
+                category: product.category.clone(),
+                image_url: product
+                    .image_url
+                    .clone()
+                    .unwrap_or_else(|| format!("/images/{}.svg", product.sku)),
+                price: price.zip(currency).map(|(minor, c)| Money {
+                    minor,
+                    currency: c.to_owned(),
+                }),
+                popularity: product.popularity,
+            },
+            score,
+            reason,
+        });
+    }
+    blended.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| a.product.sku.cmp(&b.product.sku))
+    });
+    blended.truncate(limit as usize);
+    Ok(blended)
+}
+
+#[cfg(test)]
+mod tests;
