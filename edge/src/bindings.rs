@@ -1,0 +1,16 @@
+//! Host bindings for Meridian's WIT contracts, generated once from `wit/` (world
+//! `meridian:edge/edge-host`): the traits this node implements for the components'
+//! imports, and typed calls into each component's export.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "meridian:edge/edge-host",
+    imports: { default: trappable },
+    with: {
+        "wasi:keyvalue/store.bucket": crate::kv::Bucket,
+        "wasi:keyvalue/atomics.cas": crate::kv::Cas,
+    },
+});
+
+pub use exports::meridian::edge::{cart, catalogue, personalisation, pricing};
+pub use meridian::edge::types;

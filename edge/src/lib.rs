@@ -1,0 +1,31 @@
+//! Meridian's edge node: a wasmtime host for the components that `spin.toml` declares.
+//!
+//! What it does so far, in the order a call flows through it:
+//!
+//! 1. [`runtime::Runtime`] holds one wasmtime engine and a linker with everything a Meridian
+//!    component may import: WASI (p2), `wasi:keyvalue` (store, atomics, batch) and
+//!    `wasi:config`. It compiles a component once into an `InstancePre`.
+//! 2. Each call gets a fresh [`state::State`]: WASI context, resource table, the key-value
+//!    stores the component may open (by label) and its resolved variables.
+//! 3. Key-value calls go to a [`kv::Backend`]: in memory (the embedded default) or Redis,
+//!    with raw keys and raw byte values as in Spin's Redis store, so the regional core's relay,
+//!    Spin and this node all see the same data.
+//!
+//! Host bindings are generated once, from `wit/` (world `meridian:edge/edge-host`), in
+//! [`bindings`].
+//!
+//! # Layout
+//!
+//! - `bindings`: the `bindgen!` output for the edge-host world.
+//! - `kv`: key-value backends and the `wasi:keyvalue` host implementation.
+//! - `config`: variables and the `wasi:config` host implementation.
+//! - `manifest`: `spin.toml` (manifest version 2), parsed strictly.
+//! - `state`: per-call store state.
+//! - `runtime`: engine, linker, compiled components.
+
+pub mod bindings;
+pub mod config;
+pub mod kv;
+pub mod manifest;
+pub mod runtime;
+pub mod state;

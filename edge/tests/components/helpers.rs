@@ -1,0 +1,165 @@
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use edge::bindings::types::Scope;
+use edge::config::Variables;
+use edge::kv::{Backend, MemoryBackend, Stores};
+use edge::runtime::{Loaded, Runtime};
+use edge::state::State;
+use projections::model::{PricingRules, TaxTable};
+use projections::{Product, encode, keys};
+use wasmtime::Store;
+use wasmtime::component::Instance;
+
+/// The edge components, each a crate of `components/` built for `wasm32-wasip2`.
+pub const COMPONENTS: [&str; 4] = ["catalogue", "cart", "pricing", "personalisation"];
+
+pub struct Harness {
+    pub runtime: Runtime,
+    loaded: Vec<(&'static str, Loaded)>,
+}
+
+fn components_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../components")
+}
+
+/// Builds the components (once per test run: cargo skips what is up to date) and compiles
+/// them into one runtime.
+pub fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        let dir = components_dir();
+        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        build.current_dir(&dir).args([
+            "build",
+            "--locked",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+        ]);
+        for c in COMPONENTS {
+            build.args(["-p", c]);
+        }
+        let status = build
+            .status()
+            .expect("failed to run cargo to build the components");
+        assert!(status.success(), "building the components failed");
+        let runtime = Runtime::new().unwrap();
+        let loaded = COMPONENTS
+            .iter()
+            .map(|c| {
+                let path = dir.join(format!("target/wasm32-wasip2/release/{c}.wasm"));
+                (*c, runtime.load(&path).unwrap())
+            })
+            .collect();
+        Harness { runtime, loaded }
+    })
+}
+
+impl Harness {
+    fn loaded(&self, name: &str) -> &Loaded {
+        &self.loaded.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    /// A fresh instance of component `name` over `backend` as its `default` store.
+    pub fn instance(
+        &self,
+        name: &str,
+        backend: &Arc<dyn Backend>,
+        variables: &[(&str, &str)],
+    ) -> (Store<State>, Instance, &Loaded) {
+        let stores = Stores::new([("default".to_owned(), backend.clone())]);
+        let variables = Variables::new(
+            variables
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let mut store = self.runtime.store(stores, Arc::new(variables));
+        let loaded = self.loaded(name);
+        let instance = loaded.pre.instantiate(&mut store).unwrap();
+        (store, instance, loaded)
+    }
+}
+
+pub fn scope() -> Scope {
+    Scope {
+        region: "eu-west".into(),
+        storefront: "grocer".into(),
+    }
+}
+
+pub fn product(sku: &str, title: &str, category: &str, eur: i64, tags: &[&str]) -> Product {
+    Product {
+        v: 1,
+        sku: sku.into(),
+        storefront: "grocer".into(),
+        title: title.into(),
+        description: format!("{title}, from our {category} aisle"),
+        category: category.into(),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        image_url: None,
+        unit: "1".into(),
+        tax_category: "food".into(),
+        active: true,
+        prices: [("EUR".to_owned(), eur)].into(),
+        popularity: 0,
+    }
+}
+
+/// A small grocery published for eu-west as the relay writes it.
+pub fn grocery() -> Vec<Product> {
+    vec![
+        product("LOAF-1", "Sourdough loaf", "bakery", 214, &["bread"]),
+        product("RYE-1", "Rye bread", "bakery", 189, &["bread"]),
+        product("MILK-1", "Whole milk", "dairy", 99, &["milk"]),
+        product("BUTTER-1", "Salted butter", "dairy", 249, &[]),
+        product("CHERRY-1", "Cherries", "produce", 599, &["fruit"]),
+    ]
+}
+
+pub fn publish(backend: &dyn Backend, products: &[Product]) {
+    for p in products {
+        backend
+            .set(&keys::product("eu-west", "grocer", &p.sku), &encode(p))
+            .unwrap();
+    }
+    for (k, v) in projections::build::storefront("eu-west", "grocer", "EUR", products) {
+        backend.set(&k, &v).unwrap();
+    }
+    let rules = PricingRules {
+        v: 1,
+        region: "eu-west".into(),
+        currency: "EUR".into(),
+        prices_include_tax: true,
+        tax: TaxTable {
+            default_bp: 2100,
+            categories: [("food".to_owned(), 900)].into(),
+        },
+        countries: [(
+            "DE".to_owned(),
+            TaxTable {
+                default_bp: 1900,
+                categories: [("food".to_owned(), 700)].into(),
+            },
+        )]
+        .into(),
+        promotions: vec![pricing_rules::Promotion {
+            code: "WELCOME10".into(),
+            rule: pricing_rules::Rule::PercentOff { bp: 1000 },
+            min_spend_minor: 0,
+            expires_at: None,
+            stacks: false,
+        }],
+    };
+    backend
+        .set(&keys::pricing_rules("eu-west", "grocer"), &encode(&rules))
+        .unwrap();
+}
+
+/// An in-memory store with the grocery published.
+pub fn memory_grocery() -> Arc<dyn Backend> {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    publish(backend.as_ref(), &grocery());
+    backend
+}
