@@ -26,12 +26,15 @@
 //! - `psp_sandbox`: the sandbox PSP server.
 //! - `orders`: the order state machine and order API.
 //! - `outbox`: the transactional outbox and its relay.
+//! - `edge_index`: the derived edge projections (category and search indexes, pricing
+//!   rules, recommendation model) the relay rebuilds per storefront.
 //! - `recovery`: the worker that settles stuck checkouts.
 
 pub mod auth;
 pub mod checkout;
 pub mod config;
 pub mod db;
+pub mod edge_index;
 pub mod error;
 pub mod inventory;
 pub mod orders;
@@ -198,7 +201,7 @@ pub async fn serve(
         workers.spawn(outbox::relay(
             state.pool.clone(),
             redis,
-            state.region.id.clone(),
+            Region::clone(&state.region),
             workers_config.relay_interval,
         ));
     }

@@ -9,16 +9,21 @@
 //!    layout Spin's Redis store uses) from the *current* state of the database, so a
 //!    replayed or reordered event can never roll a projection back. Keys and value formats
 //!    are documented in `docs/projections.md`.
+//! 4. The storefronts a batch touched get their derived projections (category and search
+//!    indexes, pricing rules, recommendation model) rebuilt in the same transaction
+//!    (`edge_index`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Context;
 use deadpool_postgres::{GenericClient, Pool};
-use region_config::RegionId;
+use region_config::{Region, RegionId};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::db::Cached;
+use crate::edge_index::{self, Rebuild};
 
 /// Event kinds.
 pub const STOCK_CHANGED: &str = "stock_changed";
@@ -45,13 +50,20 @@ pub fn projection_key(region: &RegionId, storefront: &str, kind: &str, sku: &str
     format!("meridian/v1/{region}/{storefront}/{kind}/{sku}")
 }
 
-/// Runs the relay until the process ends: polls every `interval`, publishing batches.
-pub async fn relay(pool: Pool, redis: redis::Client, region: RegionId, interval: Duration) {
+/// Runs the relay until the process ends: polls every `interval`, publishing batches. On
+/// every (re)connection to the edge store it first rebuilds every storefront's derived
+/// projections, so a new or emptied edge store is filled without waiting for a change.
+pub async fn relay(pool: Pool, redis: redis::Client, region: Region, interval: Duration) {
     let mut connection = None;
     loop {
         if connection.is_none() {
             match redis.get_multiplexed_async_connection().await {
-                Ok(c) => connection = Some(c),
+                Ok(mut c) => match publish_all(&pool, &mut c, &region).await {
+                    Ok(()) => connection = Some(c),
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "outbox relay cannot publish the storefronts")
+                    }
+                },
                 Err(e) => tracing::warn!(error = %e, "outbox relay cannot reach the edge store"),
             }
         }
@@ -69,11 +81,29 @@ pub async fn relay(pool: Pool, redis: redis::Client, region: RegionId, interval:
     }
 }
 
-/// Publishes up to 100 events; returns how many.
+/// Rebuilds the derived projections of every storefront (catalogue and model).
+pub async fn publish_all(
+    pool: &Pool,
+    redis: &mut redis::aio::MultiplexedConnection,
+    region: &Region,
+) -> anyhow::Result<()> {
+    let client = pool.get().await.context("no database connection")?;
+    let all = Rebuild {
+        catalogue: true,
+        model: true,
+    };
+    for storefront in edge_index::storefronts(&client).await? {
+        edge_index::publish(&client, redis, region, &storefront, all).await?;
+    }
+    Ok(())
+}
+
+/// Publishes up to 100 events, then rebuilds the derived projections of the storefronts
+/// they touched, in the same transaction; returns how many events.
 pub async fn publish_batch(
     pool: &Pool,
     redis: &mut redis::aio::MultiplexedConnection,
-    region: &RegionId,
+    region: &Region,
 ) -> anyhow::Result<usize> {
     let mut client = pool.get().await.context("no database connection")?;
     let tx = client.transaction().await?;
@@ -84,16 +114,32 @@ pub async fn publish_batch(
             &[],
         )
         .await?;
+    let mut rebuild: BTreeMap<String, Rebuild> = BTreeMap::new();
     for row in &rows {
         let id: Uuid = row.get(0);
         let kind: String = row.get(1);
         let payload: Value = row.get(2);
         let sku = payload["sku"].as_str().unwrap_or_default();
         match kind.as_str() {
-            STOCK_CHANGED => publish_stock(&tx, redis, region, sku, id).await?,
-            PRODUCT_CHANGED => publish_product(&tx, redis, region, sku, id).await?,
-            // Confirmed orders feed the recommendation model, which is rebuilt from the
-            // orders table; nothing is projected per event.
+            STOCK_CHANGED => publish_stock(&tx, redis, &region.id, sku, id).await?,
+            PRODUCT_CHANGED => {
+                if let Some(storefront) = publish_product(&tx, redis, &region.id, sku, id).await? {
+                    rebuild.entry(storefront).or_default().catalogue = true;
+                }
+            }
+            // Confirmed orders feed the recommendation model and popularity, rebuilt from
+            // the orders table once per batch.
+            ORDER_CONFIRMED => {
+                let order: Option<Uuid> = payload["order_id"].as_str().and_then(|s| s.parse().ok());
+                if let Some(row) = tx
+                    .query_opt_cached("SELECT storefront FROM orders WHERE id = $1", &[&order])
+                    .await?
+                {
+                    let what = rebuild.entry(row.get(0)).or_default();
+                    what.model = true;
+                    what.catalogue = true;
+                }
+            }
             _ => {}
         }
         tx.execute_cached(
@@ -101,6 +147,9 @@ pub async fn publish_batch(
             &[&id],
         )
         .await?;
+    }
+    for (storefront, what) in rebuild {
+        edge_index::publish(&tx, redis, region, &storefront, what).await?;
     }
     tx.commit().await?;
     Ok(rows.len())
@@ -129,21 +178,23 @@ async fn publish_stock(
     write(redis, &key, &value).await
 }
 
+/// Writes a product's projection; returns its storefront.
 async fn publish_product(
     tx: &impl GenericClient,
     redis: &mut redis::aio::MultiplexedConnection,
     region: &RegionId,
     sku: &str,
     event: Uuid,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let Some(product) = crate::products::load(tx, sku).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let key = projection_key(region, &product.storefront, "product", sku);
     let mut value = serde_json::to_value(&product)?;
     value["v"] = json!(1);
     value["event"] = json!(event);
-    write(redis, &key, &value).await
+    write(redis, &key, &value).await?;
+    Ok(Some(product.storefront))
 }
 
 /// Writes one projection as raw JSON bytes under its raw key (Spin's Redis layout).

@@ -197,6 +197,14 @@ pub async fn load(
     Ok(list_where(client, "p.sku = $1", &sku).await?.pop())
 }
 
+/// Every product of `storefront`, active or not, by SKU.
+pub async fn load_storefront(
+    client: &impl GenericClient,
+    storefront: &str,
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    list_where(client, "p.storefront = $1", &storefront).await
+}
+
 async fn list_where(
     client: &impl GenericClient,
     condition: &str,

@@ -10,6 +10,7 @@ mod helpers;
 mod bad_input;
 mod checkout;
 mod concurrency;
+mod edge_index;
 mod health;
 mod merchant;
 mod orders;
