@@ -17,6 +17,7 @@
 //! # Layout
 //!
 //! - `bindings`: the `bindgen!` output for the edge-host world.
+//! - `build`: building the components from source (tests, benchmarks, local run).
 //! - `kv`: key-value backends and the `wasi:keyvalue` host implementation.
 //! - `config`: variables and the `wasi:config` host implementation.
 //! - `manifest`: `spin.toml` (manifest version 2), parsed strictly.
@@ -24,6 +25,7 @@
 //! - `runtime`: engine, linker, compiled components.
 
 pub mod bindings;
+pub mod build;
 pub mod config;
 pub mod kv;
 pub mod manifest;

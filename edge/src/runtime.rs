@@ -40,11 +40,11 @@ impl Runtime {
     pub fn new() -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
         EdgeHost::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(anyhow::Error::from)?;
         Ok(Self { engine, linker })
     }
 
@@ -55,12 +55,12 @@ impl Runtime {
     /// Compiles the component at `path` and resolves its imports.
     pub fn load(&self, path: &Path) -> anyhow::Result<Loaded> {
         let component = Component::from_file(&self.engine, path)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(anyhow::Error::from)
             .with_context(|| format!("failed to compile {}", path.display()))?;
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(anyhow::Error::from)
             .with_context(|| format!("failed to link {}", path.display()))?;
         Ok(Loaded { pre })
     }

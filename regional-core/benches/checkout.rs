@@ -171,6 +171,7 @@ async fn main() {
         psp_urls: vec![psp_url],
         merchant_tokens: vec![format!("bench={TOKEN}").parse::<MerchantToken>().unwrap()],
         redis_url: None,
+        quote_signing_key: None,
         reservation_ttl_secs: 900,
         db_pool_size: env_or("BENCH_POOL", 32) as usize,
     };

@@ -35,7 +35,7 @@ use crate::inventory;
 use crate::orders::{self, Status};
 use crate::outbox;
 use crate::payments::{Authorization, derived_key};
-use crate::pricing::{self, LineInput, Quote};
+use crate::pricing::{self, LineInput, Quote, QuoteCheck};
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 1_000;
@@ -48,8 +48,21 @@ struct Body {
     currency: String,
     #[serde(default)]
     promo_codes: Vec<String>,
+    /// The quote the shopper saw (from the edge pricing component), if the storefront sends
+    /// it: the checkout is refused when the price changed since.
+    #[serde(default)]
+    quote: Option<SeenQuote>,
     shopper: Shopper,
     payment: Payment,
+}
+
+/// The part of an edge quote that proves what the shopper saw.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeenQuote {
+    signature: String,
+    issued_at: u64,
+    expires_at: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -339,6 +352,7 @@ pub async fn create(
     }
 
     let quote = reprice(&tx, &app, &checkout).await?;
+    check_seen_quote(&app, &checkout, &quote)?;
     let provider = app.payments.current_provider().to_owned();
     let skus: Vec<&str> = quote.lines.iter().map(|l| l.sku.as_str()).collect();
     let quantities: Vec<i32> = quote.lines.iter().map(|l| l.quantity).collect();
@@ -442,6 +456,43 @@ pub async fn create(
             Err(ApiError::PaymentUnavailable(unavailable.to_string()))
         }
     }
+}
+
+/// Refuses the checkout when the quote the shopper saw is not this core's price any more.
+/// The answer carries the current totals so the storefront can show them; nothing is
+/// written (the caller's transaction is dropped).
+fn check_seen_quote(app: &AppState, checkout: &Checkout, quote: &Quote) -> Result<(), ApiError> {
+    let (Some(seen), Some(key)) = (&checkout.body.quote, &app.quote_signing_key) else {
+        return Ok(());
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let check = pricing::check_quote(
+        &app.region,
+        key.expose().as_bytes(),
+        quote,
+        &seen.signature,
+        seen.issued_at,
+        seen.expires_at,
+        now,
+    );
+    let (code, message) = match check {
+        QuoteCheck::Same => return Ok(()),
+        QuoteCheck::Expired => (
+            "quote_expired",
+            "the price shown has expired; confirm the current price",
+        ),
+        QuoteCheck::Changed => (
+            "price_changed",
+            "the price changed since it was shown; confirm the current price",
+        ),
+    };
+    Err(ApiError::user(StatusCode::CONFLICT, code, message)
+        .with("currency", quote.currency.as_str())
+        .with("total_minor", quote.total_minor)
+        .with("tax_minor", quote.tax_minor))
 }
 
 /// Prices the lines from the catalogue of record; unknown, inactive or foreign SKUs and
@@ -691,5 +742,6 @@ async fn stored_quote(
         tax_minor: view["tax_minor"].as_i64().unwrap_or_default(),
         discount_minor: view["discount_minor"].as_i64().unwrap_or_default(),
         total_minor: total,
+        priced: None,
     })
 }

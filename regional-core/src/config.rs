@@ -98,6 +98,12 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<Secret>,
     /// How long a reservation holds stock before the sweeper releases it, in seconds.
+    /// This region's quote signing key, shared with the edge pricing component (its
+    /// `quote_signing_key_<region>` variable). With it, a checkout that carries the quote the
+    /// shopper saw is refused when the price changed; without it, quotes are not checked.
+    #[arg(long, env = "MERIDIAN_QUOTE_SIGNING_KEY")]
+    pub quote_signing_key: Option<Secret>,
+
     #[arg(long, env = "MERIDIAN_RESERVATION_TTL_SECS", default_value_t = 900)]
     pub reservation_ttl_secs: u64,
     /// Database pool size.

@@ -69,6 +69,8 @@ pub struct AppState {
     pub regions: Arc<RegionConfig>,
     pub payments: Arc<payments::Payments>,
     pub reservation_ttl: Duration,
+    /// The key the edge signs quotes with; `None`: quotes are not checked.
+    pub quote_signing_key: Option<Arc<config::Secret>>,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             regions: Arc::new(regions),
             payments: Arc::new(payments),
             reservation_ttl: config.reservation_ttl(),
+            quote_signing_key: config.quote_signing_key.clone().map(Arc::new),
         })
     }
 }

@@ -37,6 +37,10 @@ pub struct Quote {
     pub tax_minor: i64,
     pub discount_minor: i64,
     pub total_minor: i64,
+    /// The library's quote, whose canonical text the edge signed; `None` for a quote read
+    /// back from a stored order.
+    #[serde(skip)]
+    pub priced: Option<pricing_rules::Quote>,
 }
 
 /// Prices `lines` for a shopper of `country` in `region`.
@@ -61,6 +65,7 @@ pub fn quote(
         now_unix: 0,
     };
     let q = pricing_rules::quote(&cart, &[])?;
+    let priced = q.clone();
     Ok(Quote {
         currency: q.currency,
         prices_include_tax: q.prices_include_tax,
@@ -80,7 +85,46 @@ pub fn quote(
         tax_minor: q.tax_minor,
         discount_minor: q.discount_minor,
         total_minor: q.total_minor,
+        priced: Some(priced),
     })
+}
+
+/// Why the quote a shopper saw does not stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteCheck {
+    /// The shopper saw exactly this price.
+    Same,
+    /// The quote expired before the checkout.
+    Expired,
+    /// The signature does not match this price: the price changed (or the quote was
+    /// tampered with).
+    Changed,
+}
+
+/// Checks the quote the edge signed (`signature`, valid from `issued_at` to `expires_at`)
+/// against `repriced`, this core's price of the same cart, at `now` (Unix seconds).
+pub fn check_quote(
+    region: &Region,
+    key: &[u8],
+    repriced: &Quote,
+    signature: &str,
+    issued_at: u64,
+    expires_at: u64,
+    now: u64,
+) -> QuoteCheck {
+    if now > expires_at {
+        return QuoteCheck::Expired;
+    }
+    let Some(priced) = &repriced.priced else {
+        return QuoteCheck::Changed;
+    };
+    let text =
+        pricing_rules::signature::canonical(region.id.as_str(), priced, issued_at, expires_at);
+    if pricing_rules::signature::verify(key, &text, signature) {
+        QuoteCheck::Same
+    } else {
+        QuoteCheck::Changed
+    }
 }
 
 #[cfg(test)]
@@ -104,5 +148,29 @@ mod tests {
             (q.lines[0].tax_rate_bp, q.tax_minor, q.total_minor),
             (700, 28, 428)
         );
+    }
+
+    #[test]
+    fn a_signed_quote_stands_only_for_the_same_price_and_before_it_expires() {
+        let config =
+            region_config::RegionConfig::parse(include_str!("../../region-config/regions.toml"))
+                .unwrap();
+        let de: CountryCode = "DE".parse().unwrap();
+        let region = config.home_region(de);
+        let line = |price| LineInput {
+            sku: "LOAF".into(),
+            quantity: 2,
+            base_price_minor: price,
+            tax_category: "food".parse().unwrap(),
+        };
+        let seen = quote(region, de, &[line(214)]).unwrap();
+        let text =
+            pricing_rules::signature::canonical("eu-west", seen.priced.as_ref().unwrap(), 100, 200);
+        let signature = pricing_rules::signature::sign(b"k", &text);
+        let check = |q: &Quote, now| check_quote(region, b"k", q, &signature, 100, 200, now);
+        assert_eq!(check(&seen, 150), QuoteCheck::Same);
+        assert_eq!(check(&seen, 201), QuoteCheck::Expired);
+        let dearer = quote(region, de, &[line(229)]).unwrap();
+        assert_eq!(check(&dearer, 150), QuoteCheck::Changed);
     }
 }

@@ -1,5 +1,3 @@
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use edge::bindings::types::Scope;
@@ -12,16 +10,11 @@ use projections::{Product, encode, keys};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 
-/// The edge components, each a crate of `components/` built for `wasm32-wasip2`.
-pub const COMPONENTS: [&str; 4] = ["catalogue", "cart", "pricing", "personalisation"];
+pub use edge::build::COMPONENTS;
 
 pub struct Harness {
     pub runtime: Runtime,
     loaded: Vec<(&'static str, Loaded)>,
-}
-
-fn components_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../components")
 }
 
 /// Builds the components (once per test run: cargo skips what is up to date) and compiles
@@ -29,29 +22,12 @@ fn components_dir() -> PathBuf {
 pub fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
-        let dir = components_dir();
-        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        build.current_dir(&dir).args([
-            "build",
-            "--locked",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-        ]);
-        for c in COMPONENTS {
-            build.args(["-p", c]);
-        }
-        let status = build
-            .status()
-            .expect("failed to run cargo to build the components");
-        assert!(status.success(), "building the components failed");
+        let paths = edge::build::build_components().unwrap();
         let runtime = Runtime::new().unwrap();
         let loaded = COMPONENTS
             .iter()
-            .map(|c| {
-                let path = dir.join(format!("target/wasm32-wasip2/release/{c}.wasm"));
-                (*c, runtime.load(&path).unwrap())
-            })
+            .zip(paths)
+            .map(|(c, path)| (*c, runtime.load(&path).unwrap()))
             .collect();
         Harness { runtime, loaded }
     })

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -116,4 +116,77 @@ async fn a_line_too_big_for_one_warehouse_is_split_across_warehouses() {
     let split: Vec<(String, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     // NL ships from the Amsterdam warehouse first (3), the rest from Frankfurt (1).
     assert_eq!(split, vec![(app.warehouse(0), 1), (app.warehouse(1), 3)]);
+}
+
+/// The edge pricing component's signature over a quote of `quantity` loaves at 214 for a
+/// German shopper, valid from `issued_at` to `expires_at`.
+fn edge_signature(key: &str, sku: &str, quantity: u32, issued_at: u64, expires_at: u64) -> String {
+    let cart = pricing_rules::Cart {
+        currency: "EUR".into(),
+        prices_include_tax: true,
+        lines: vec![pricing_rules::Line {
+            sku: sku.into(),
+            quantity,
+            unit_price_minor: 214,
+            tax_rate_bp: 700,
+        }],
+        promo_codes: vec![],
+        now_unix: 0,
+    };
+    let quote = pricing_rules::quote(&cart, &[]).unwrap();
+    let text = pricing_rules::signature::canonical("eu-west", &quote, issued_at, expires_at);
+    pricing_rules::signature::sign(key.as_bytes(), &text)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_with_the_quote_the_shopper_saw_commits_only_at_that_price() {
+    let app = spawn_app(Options {
+        quote_signing_key: Some("eu-quote-key"),
+        ..Options::default()
+    })
+    .await;
+    let loaf = sku();
+    app.seed(&loaf, 214, 10).await;
+    let (issued, expires) = (now() - 5, now() + 600);
+
+    // The edge showed 2 loaves for 4.28 and the price is still 2.14 each: committed.
+    let mut body = checkout_body("DE", "EUR", &loaf, 2, "tok_approve");
+    body["quote"] = json!({
+        "signature": edge_signature("eu-quote-key", &loaf, 2, issued, expires),
+        "issued_at": issued, "expires_at": expires,
+    });
+    let response = app.checkout(&key(), &body).await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+    // A quote for 1 loaf does not stand for 2: the price the shopper saw is not this one.
+    let before = app.table_counts().await;
+    let mut body = checkout_body("DE", "EUR", &loaf, 2, "tok_approve");
+    body["quote"] = json!({
+        "signature": edge_signature("eu-quote-key", &loaf, 1, issued, expires),
+        "issued_at": issued, "expires_at": expires,
+    });
+    let response = app.checkout(&key(), &body).await;
+    assert_eq!(response.status(), 409);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "price_changed");
+    assert_eq!(error["error"]["total_minor"], 428);
+
+    // An expired quote is refused too, and neither refusal wrote anything.
+    let mut body = checkout_body("DE", "EUR", &loaf, 2, "tok_approve");
+    body["quote"] = json!({
+        "signature": edge_signature("eu-quote-key", &loaf, 2, issued - 1000, issued - 100),
+        "issued_at": issued - 1000, "expires_at": issued - 100,
+    });
+    let response = app.checkout(&key(), &body).await;
+    assert_eq!(response.status(), 409);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "quote_expired");
+    assert_eq!(app.table_counts().await, before);
 }

@@ -132,6 +132,8 @@ pub struct Options {
     pub psp_urls: Vec<String>,
     pub reservation_ttl_secs: u64,
     pub redis: bool,
+    /// The region's quote signing key; `None`: quotes are not checked.
+    pub quote_signing_key: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -142,6 +144,7 @@ impl Default for Options {
             psp_urls: Vec::new(),
             reservation_ttl_secs: 900,
             redis: false,
+            quote_signing_key: None,
         }
     }
 }
@@ -207,6 +210,7 @@ pub async fn start_core(
                 .unwrap(),
         ],
         redis_url: None,
+        quote_signing_key: options.quote_signing_key.map(Secret::new),
         reservation_ttl_secs: options.reservation_ttl_secs,
         db_pool_size: 16,
     };

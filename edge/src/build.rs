@@ -1,0 +1,46 @@
+//! Builds Meridian's edge components from `components/` for tests, benchmarks and the local
+//! run: `cargo build --release --target wasm32-wasip2`, which skips what is up to date, so
+//! calling it once per process costs about a second when nothing changed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// The edge components, each a crate of `components/`.
+pub const COMPONENTS: [&str; 4] = ["catalogue", "cart", "pricing", "personalisation"];
+
+/// The `components/` folder of this checkout.
+pub fn components_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../components")
+}
+
+/// Where component `name` is once built.
+pub fn component_path(name: &str) -> PathBuf {
+    components_dir().join(format!("target/wasm32-wasip2/release/{name}.wasm"))
+}
+
+/// Builds every component; returns their paths in [`COMPONENTS`] order.
+pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.current_dir(components_dir()).args([
+        "build",
+        "--locked",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+    ]);
+    for c in COMPONENTS {
+        build.args(["-p", c]);
+    }
+    let status = build
+        .status()
+        .context("failed to run cargo to build the components")?;
+    if !status.success() {
+        bail!(
+            "building the components failed ({status}); is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`"
+        );
+    }
+    Ok(COMPONENTS.iter().map(|c| component_path(c)).collect())
+}
