@@ -1,4 +1,5 @@
-//! The component's export and its binding to the host's `wasi:keyvalue` and `wasi:config`.
+//! The component's export, over the host binding shared by every component
+//! (`kv-binding`).
 //!
 //! The generated bindings compile on every target so the logic's tests use the same types;
 //! their imports only work inside a component.
@@ -8,8 +9,14 @@ pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "personalisation-component",
-        generate_all,
+        with: {
+            "wasi:keyvalue/store@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::store,
+            "wasi:keyvalue/atomics@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::atomics,
+            "wasi:keyvalue/batch@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::batch,
+            "wasi:config/store@0.2.0-draft-2024-09-27": kv_binding::bindings::wasi::config::store,
+        },
         additional_derives: [PartialEq],
+        generate_all,
     });
 }
 
@@ -17,43 +24,9 @@ use bindings::exports::meridian::edge::personalisation::{
     Guest, PageContext, PersonalisationError, SessionSignals,
 };
 use bindings::meridian::edge::types::{Recommendation, Scope};
-use bindings::wasi::config::store as config;
-use bindings::wasi::keyvalue::{batch, store};
-use projections::kv::{Kv, KvError, Swap};
+use kv_binding::HostKv;
 
 use crate::logic::{self, Weights};
-
-/// The default store, read-only here.
-struct HostKv(store::Bucket);
-
-fn kv_error(e: store::Error) -> KvError {
-    KvError(format!("{e:?}"))
-}
-
-impl Kv for HostKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.0.get(key).map_err(kv_error)
-    }
-
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
-        let found = batch::get_many(&self.0, keys).map_err(kv_error)?;
-        let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> =
-            found.into_iter().collect();
-        Ok(keys.iter().map(|k| by_key.remove(k).flatten()).collect())
-    }
-
-    fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
-        Err(KvError("personalisation never writes".to_owned()))
-    }
-
-    fn delete(&self, _: &str) -> Result<(), KvError> {
-        Err(KvError("personalisation never writes".to_owned()))
-    }
-
-    fn compare_and_swap(&self, _: &str, _: Option<&[u8]>, _: &[u8]) -> Result<Swap, KvError> {
-        Err(KvError("personalisation never writes".to_owned()))
-    }
-}
 
 // Exported only inside a component: native builds (the logic's tests) have no use for the
 // export symbols, whose names a native linker refuses.
@@ -67,13 +40,10 @@ impl Guest for Component {
         session: SessionSignals,
         limit: u32,
     ) -> Result<Vec<Recommendation>, PersonalisationError> {
-        let kv = store::open("default")
-            .map(HostKv)
-            .map_err(|e| PersonalisationError::StoreUnavailable(format!("{e:?}")))?;
+        let kv =
+            HostKv::open("default").map_err(|e| PersonalisationError::StoreUnavailable(e.0))?;
         // A malformed weights variable falls back to the documented default.
-        let weights = config::get("recommendation_weights")
-            .ok()
-            .flatten()
+        let weights = kv_binding::variable("recommendation_weights")
             .and_then(|w| Weights::parse(&w))
             .unwrap_or_default();
         logic::recommend(&kv, &scope, &page, &session, limit, weights)

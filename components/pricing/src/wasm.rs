@@ -1,4 +1,5 @@
-//! The component's export and its binding to the host's `wasi:keyvalue` and `wasi:config`.
+//! The component's export, over the host binding shared by every component
+//! (`kv-binding`).
 //!
 //! The generated bindings compile on every target so the logic's tests use the same types;
 //! their imports only work inside a component.
@@ -8,54 +9,22 @@ pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "pricing-component",
-        generate_all,
+        with: {
+            "wasi:keyvalue/store@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::store,
+            "wasi:keyvalue/atomics@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::atomics,
+            "wasi:keyvalue/batch@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::batch,
+            "wasi:config/store@0.2.0-draft-2024-09-27": kv_binding::bindings::wasi::config::store,
+        },
         additional_derives: [PartialEq],
+        generate_all,
     });
 }
 
 use bindings::exports::meridian::edge::pricing::{Guest, PricingError};
 use bindings::meridian::edge::types::{Line, Quote, Scope};
-use bindings::wasi::config::store as config;
-use bindings::wasi::keyvalue::{batch, store};
-use projections::kv::{Kv, KvError, Swap};
+use kv_binding::HostKv;
 
 use crate::logic::{self, Env};
-
-/// The default store, read-only here.
-struct HostKv(store::Bucket);
-
-fn kv_error(e: store::Error) -> KvError {
-    KvError(format!("{e:?}"))
-}
-
-impl Kv for HostKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.0.get(key).map_err(kv_error)
-    }
-
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
-        let found = batch::get_many(&self.0, keys).map_err(kv_error)?;
-        let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> =
-            found.into_iter().collect();
-        Ok(keys.iter().map(|k| by_key.remove(k).flatten()).collect())
-    }
-
-    fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
-        Err(KvError("pricing never writes".to_owned()))
-    }
-
-    fn delete(&self, _: &str) -> Result<(), KvError> {
-        Err(KvError("pricing never writes".to_owned()))
-    }
-
-    fn compare_and_swap(&self, _: &str, _: Option<&[u8]>, _: &[u8]) -> Result<Swap, KvError> {
-        Err(KvError("pricing never writes".to_owned()))
-    }
-}
-
-fn variable(name: &str) -> Option<String> {
-    config::get(name).ok().flatten().filter(|v| !v.is_empty())
-}
 
 // Exported only inside a component: native builds (the logic's tests) have no use for the
 // export symbols, whose names a native linker refuses.
@@ -69,20 +38,14 @@ impl Guest for Component {
         lines: Vec<Line>,
         promo_codes: Vec<String>,
     ) -> Result<Quote, PricingError> {
-        let kv = store::open("default")
-            .map(HostKv)
-            .map_err(|e| PricingError::StoreUnavailable(format!("{e:?}")))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let kv = HostKv::open("default").map_err(|e| PricingError::StoreUnavailable(e.0))?;
         let env = Env {
-            now,
-            ttl_seconds: variable("quote_ttl_seconds")
-                .and_then(|v| v.trim().parse().ok())
-                .filter(|ttl| *ttl > 0)
-                .unwrap_or(logic::DEFAULT_TTL_SECONDS),
-            signing_key: variable(&logic::signing_key_variable(&scope.region))
+            now: kv_binding::now(),
+            ttl_seconds: kv_binding::positive_variable(
+                "quote_ttl_seconds",
+                logic::DEFAULT_TTL_SECONDS,
+            ),
+            signing_key: kv_binding::variable(&logic::signing_key_variable(&scope.region))
                 .map(String::into_bytes),
         };
         logic::quote_cart(&kv, &scope, &country, &lines, &promo_codes, &env)

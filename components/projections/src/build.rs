@@ -110,21 +110,12 @@ mod tests {
         eur: Option<i64>,
         popularity: u32,
     ) -> Product {
-        Product {
-            v: 1,
-            sku: sku.into(),
-            storefront: "grocer".into(),
-            title: title.into(),
-            description: String::new(),
-            category: category.into(),
-            tags: vec!["organic".into()],
-            image_url: None,
-            unit: "1".into(),
-            tax_category: "food".into(),
-            active: true,
-            prices: eur.map(|p| ("EUR".to_owned(), p)).into_iter().collect(),
-            popularity,
-        }
+        let mut p = crate::fixtures::product(sku, category);
+        p.title = title.into();
+        p.tags = vec!["organic".into()];
+        p.prices = eur.map(|p| ("EUR".to_owned(), p)).into_iter().collect();
+        p.popularity = popularity;
+        p
     }
 
     fn value<'a>(out: &'a [(String, Vec<u8>)], key: &str) -> &'a [u8] {

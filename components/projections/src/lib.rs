@@ -24,8 +24,11 @@
 //! - `search`: building postings and ranking them with BM25.
 //! - `build`: every derived projection of one storefront from its products.
 //! - `kv`: the key-value operations components need, and an in-memory store for tests.
+//! - `fixtures` (feature `fixtures`): a product and pricing rules for tests.
 
 pub mod build;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod keys;
 pub mod kv;
 pub mod model;

@@ -261,25 +261,7 @@ mod tests {
 
     #[test]
     fn a_country_table_wins_over_the_regions() {
-        let rules = PricingRules {
-            v: 1,
-            region: "eu-west".into(),
-            currency: "EUR".into(),
-            prices_include_tax: true,
-            tax: TaxTable {
-                default_bp: 2100,
-                categories: [("food".to_owned(), 900)].into(),
-            },
-            countries: [(
-                "DE".to_owned(),
-                TaxTable {
-                    default_bp: 1900,
-                    categories: [("food".to_owned(), 700)].into(),
-                },
-            )]
-            .into(),
-            promotions: vec![],
-        };
+        let rules = crate::fixtures::eu_west_rules();
         assert_eq!(rules.rate("DE", "food"), 700);
         assert_eq!(rules.rate("DE", "toys"), 1900);
         assert_eq!(rules.rate("FR", "food"), 900);

@@ -141,21 +141,10 @@ mod tests {
     use super::*;
 
     fn product(sku: &str, title: &str, description: &str, category: &str) -> Product {
-        Product {
-            v: 1,
-            sku: sku.into(),
-            storefront: "grocer".into(),
-            title: title.into(),
-            description: description.into(),
-            category: category.into(),
-            tags: vec![],
-            image_url: None,
-            unit: "1".into(),
-            tax_category: "food".into(),
-            active: true,
-            prices: [("EUR".to_owned(), 100)].into(),
-            popularity: 0,
-        }
+        let mut p = crate::fixtures::product(sku, category);
+        p.title = title.into();
+        p.description = description.into();
+        p
     }
 
     fn search(products: &[Product], query: &str, category: Option<&str>) -> Ranked {

@@ -5,8 +5,8 @@ use edge::config::Variables;
 use edge::kv::{Backend, MemoryBackend, Stores};
 use edge::runtime::{Loaded, Runtime};
 use edge::state::State;
-use projections::model::{PricingRules, TaxTable};
-use projections::{Product, encode, keys};
+use projections::model::PricingRules;
+use projections::{Product, encode, fixtures, keys};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 
@@ -66,21 +66,12 @@ pub fn scope() -> Scope {
 }
 
 pub fn product(sku: &str, title: &str, category: &str, eur: i64, tags: &[&str]) -> Product {
-    Product {
-        v: 1,
-        sku: sku.into(),
-        storefront: "grocer".into(),
-        title: title.into(),
-        description: format!("{title}, from our {category} aisle"),
-        category: category.into(),
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        image_url: None,
-        unit: "1".into(),
-        tax_category: "food".into(),
-        active: true,
-        prices: [("EUR".to_owned(), eur)].into(),
-        popularity: 0,
-    }
+    let mut p = fixtures::product(sku, category);
+    p.title = title.into();
+    p.description = format!("{title}, from our {category} aisle");
+    p.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+    p.prices = [("EUR".to_owned(), eur)].into();
+    p
 }
 
 /// A small grocery published for eu-west as the relay writes it.
@@ -104,22 +95,6 @@ pub fn publish(backend: &dyn Backend, products: &[Product]) {
         backend.set(&k, &v).unwrap();
     }
     let rules = PricingRules {
-        v: 1,
-        region: "eu-west".into(),
-        currency: "EUR".into(),
-        prices_include_tax: true,
-        tax: TaxTable {
-            default_bp: 2100,
-            categories: [("food".to_owned(), 900)].into(),
-        },
-        countries: [(
-            "DE".to_owned(),
-            TaxTable {
-                default_bp: 1900,
-                categories: [("food".to_owned(), 700)].into(),
-            },
-        )]
-        .into(),
         promotions: vec![pricing_rules::Promotion {
             code: "WELCOME10".into(),
             rule: pricing_rules::Rule::PercentOff { bp: 1000 },
@@ -127,6 +102,7 @@ pub fn publish(backend: &dyn Backend, products: &[Product]) {
             expires_at: None,
             stacks: false,
         }],
+        ..fixtures::eu_west_rules()
     };
     backend
         .set(&keys::pricing_rules("eu-west", "grocer"), &encode(&rules))

@@ -1,7 +1,7 @@
 use std::cell::Cell;
 
 use projections::kv::MemoryKv;
-use projections::{Product, encode};
+use projections::{encode, fixtures};
 
 use super::*;
 
@@ -28,21 +28,7 @@ fn line(sku: &str, quantity: u32) -> Line {
 fn with_products(skus: &[&str]) -> MemoryKv {
     let kv = MemoryKv::new();
     for sku in skus {
-        let p = Product {
-            v: 1,
-            sku: (*sku).into(),
-            storefront: "grocer".into(),
-            title: (*sku).into(),
-            description: String::new(),
-            category: "bakery".into(),
-            tags: vec![],
-            image_url: None,
-            unit: "1".into(),
-            tax_category: "food".into(),
-            active: true,
-            prices: [("EUR".to_owned(), 100)].into(),
-            popularity: 0,
-        };
+        let p = fixtures::product(sku, "bakery");
         kv.set(&keys::product("eu-west", "grocer", sku), &encode(&p))
             .unwrap();
     }

@@ -1,6 +1,5 @@
 use projections::kv::{Kv, MemoryKv};
-use projections::model::{PricingRules, TaxTable};
-use projections::{Product, encode, keys};
+use projections::{Product, encode, fixtures, keys};
 
 use super::*;
 
@@ -12,21 +11,12 @@ fn scope() -> Scope {
 }
 
 fn item(sku: &str, title: &str, category: &str, eur: i64) -> Product {
-    Product {
-        v: 1,
-        sku: sku.into(),
-        storefront: "grocer".into(),
-        title: title.into(),
-        description: format!("{title} from the market"),
-        category: category.into(),
-        tags: vec!["fresh".into()],
-        image_url: None,
-        unit: "1 kg".into(),
-        tax_category: "food".into(),
-        active: true,
-        prices: [("EUR".to_owned(), eur), ("USD".to_owned(), eur + 10)].into(),
-        popularity: 0,
-    }
+    let mut p = fixtures::product(sku, category);
+    p.title = title.into();
+    p.description = format!("{title} from the market");
+    p.tags = vec!["fresh".into()];
+    p.prices = [("EUR".to_owned(), eur), ("USD".to_owned(), eur + 10)].into();
+    p
 }
 
 /// A store as the relay leaves it: products, derived projections and pricing rules.
@@ -39,18 +29,7 @@ fn published(products: &[Product]) -> MemoryKv {
     for (k, v) in projections::build::storefront("eu-west", "grocer", "EUR", products) {
         kv.set(&k, &v).unwrap();
     }
-    let rules = PricingRules {
-        v: 1,
-        region: "eu-west".into(),
-        currency: "EUR".into(),
-        prices_include_tax: true,
-        tax: TaxTable {
-            default_bp: 2100,
-            categories: Default::default(),
-        },
-        countries: Default::default(),
-        promotions: vec![],
-    };
+    let rules = fixtures::eu_west_rules();
     kv.set(&keys::pricing_rules("eu-west", "grocer"), &encode(&rules))
         .unwrap();
     kv

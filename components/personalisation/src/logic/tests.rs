@@ -1,6 +1,6 @@
 use projections::kv::MemoryKv;
-use projections::model::{Pair, TaxTable};
-use projections::{Product, encode};
+use projections::model::Pair;
+use projections::{Product, encode, fixtures};
 
 use super::*;
 
@@ -12,21 +12,10 @@ fn scope() -> Scope {
 }
 
 fn product(sku: &str, category: &str, tags: &[&str], popularity: u32) -> Product {
-    Product {
-        v: 1,
-        sku: sku.into(),
-        storefront: "grocer".into(),
-        title: sku.into(),
-        description: String::new(),
-        category: category.into(),
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        image_url: None,
-        unit: "1".into(),
-        tax_category: "food".into(),
-        active: true,
-        prices: [("EUR".to_owned(), 100)].into(),
-        popularity,
-    }
+    let mut p = fixtures::product(sku, category);
+    p.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+    p.popularity = popularity;
+    p
 }
 
 /// A region where bread goes with butter (12 orders) and jam (6), cheese is popular,
@@ -78,18 +67,7 @@ fn published() -> MemoryKv {
     };
     kv.set(&keys::recommendations("eu-west", "grocer"), &encode(&model))
         .unwrap();
-    let rules = PricingRules {
-        v: 1,
-        region: "eu-west".into(),
-        currency: "EUR".into(),
-        prices_include_tax: true,
-        tax: TaxTable {
-            default_bp: 2100,
-            categories: Default::default(),
-        },
-        countries: Default::default(),
-        promotions: vec![],
-    };
+    let rules = fixtures::eu_west_rules();
     kv.set(&keys::pricing_rules("eu-west", "grocer"), &encode(&rules))
         .unwrap();
     kv

@@ -1,7 +1,7 @@
 use pricing_rules::{Promotion, Rule};
 use projections::kv::MemoryKv;
 use projections::model::TaxTable;
-use projections::{Product, encode};
+use projections::{Product, encode, fixtures};
 
 use super::*;
 
@@ -28,21 +28,10 @@ fn line(sku: &str, quantity: u32) -> Line {
 }
 
 fn product(sku: &str, tax_category: &str, prices: &[(&str, i64)]) -> Product {
-    Product {
-        v: 1,
-        sku: sku.into(),
-        storefront: "grocer".into(),
-        title: sku.into(),
-        description: String::new(),
-        category: "bakery".into(),
-        tags: vec![],
-        image_url: None,
-        unit: "1".into(),
-        tax_category: tax_category.into(),
-        active: true,
-        prices: prices.iter().map(|(c, p)| ((*c).to_owned(), *p)).collect(),
-        popularity: 0,
-    }
+    let mut p = fixtures::product(sku, "bakery");
+    p.tax_category = tax_category.into();
+    p.prices = prices.iter().map(|(c, p)| ((*c).to_owned(), *p)).collect();
+    p
 }
 
 /// Two regions' rules and products as the core publishes them: the EU with VAT inside the
@@ -50,22 +39,6 @@ fn product(sku: &str, tax_category: &str, prices: &[(&str, i64)]) -> Product {
 fn published() -> MemoryKv {
     let kv = MemoryKv::new();
     let eu = PricingRules {
-        v: 1,
-        region: "eu-west".into(),
-        currency: "EUR".into(),
-        prices_include_tax: true,
-        tax: TaxTable {
-            default_bp: 2100,
-            categories: [("food".to_owned(), 900)].into(),
-        },
-        countries: [(
-            "DE".to_owned(),
-            TaxTable {
-                default_bp: 1900,
-                categories: [("food".to_owned(), 700)].into(),
-            },
-        )]
-        .into(),
         promotions: vec![
             Promotion {
                 code: "BREAD10".into(),
@@ -82,6 +55,7 @@ fn published() -> MemoryKv {
                 stacks: false,
             },
         ],
+        ..fixtures::eu_west_rules()
     };
     let us = PricingRules {
         v: 1,
