@@ -1,8 +1,10 @@
 //! The catalogue's calls over any key-value store.
 
 use projections::kv::Kv;
-use projections::model::{CategoryIndex, PricingRules, SearchStats, TermPostings};
-use projections::{Categories, Product, ProjectionError, StockHint, decode, keys, search, text};
+use projections::model::{CategoryIndex, PricingRules, TermPostings};
+use projections::{
+    Categories, Product, ProjectionError, StockHint, decode, keys, search, sku_list, text,
+};
 
 use crate::bindings::exports::meridian::edge::catalogue::{
     CatalogueError, Category, Facet, Listing, PageRequest, SearchHit, SearchResults, Sort,
@@ -183,10 +185,10 @@ pub fn listing(
         return Err(CatalogueError::UnknownCategory(category.to_owned()));
     };
     let order: Vec<&str> = match request.sort {
-        Sort::Name => index.by_name.iter().map(String::as_str).collect(),
-        Sort::PriceAscending => index.by_price.iter().map(String::as_str).collect(),
-        Sort::PriceDescending => index.by_price.iter().rev().map(String::as_str).collect(),
-        Sort::Popularity => index.by_popularity.iter().map(String::as_str).collect(),
+        Sort::Name => sku_list(&index.by_name).collect(),
+        Sort::PriceAscending => sku_list(&index.by_price).collect(),
+        Sort::PriceDescending => sku_list(&index.by_price).rev().collect(),
+        Sort::Popularity => sku_list(&index.by_popularity).collect(),
     };
     let products = load_products(kv, scope, &order[page_slice(&order, &request)])?;
     Ok(Listing {
@@ -226,22 +228,20 @@ pub fn search(
         return Err(bad("query has no words to search for"));
     }
     let (r, s) = (scope.region.as_str(), scope.storefront.as_str());
-    let mut wanted = vec![keys::search_stats(r, s), keys::pricing_rules(r, s)];
+    let mut wanted = vec![keys::pricing_rules(r, s)];
     wanted.extend(terms.iter().map(|t| keys::search_term(r, s, t)));
     let values = kv.get_many(&wanted).map_err(store_failed)?;
-    let stats: Option<SearchStats> = decode_opt(&wanted[0], values[0].as_ref())?;
-    let rules: Option<PricingRules> = decode_opt(&wanted[1], values[1].as_ref())?;
+    let rules: Option<PricingRules> = decode_opt(&wanted[0], values[0].as_ref())?;
     let mut lists = Vec::with_capacity(terms.len());
-    for ((term, key), value) in terms.iter().zip(&wanted[2..]).zip(&values[2..]) {
+    for ((term, key), value) in terms.iter().zip(&wanted[1..]).zip(&values[1..]) {
         lists.push((
             term.clone(),
             decode_opt::<TermPostings>(key, value.as_ref())?,
         ));
     }
-    let ranked = match &stats {
-        Some(stats) => search::rank(stats, &lists, category),
-        None => search::Ranked::default(),
-    };
+    // Only the hits up to the end of the requested page are built.
+    let end = (request.page as usize).saturating_mul(request.per_page as usize);
+    let ranked = search::rank(&lists, category, end);
     let page = &ranked.hits[page_slice(&ranked.hits, &request)];
     let skus: Vec<&str> = page.iter().map(|h| h.sku.as_str()).collect();
     let products = load_products(kv, scope, &skus)?;
@@ -259,7 +259,7 @@ pub fn search(
         .collect();
     Ok(SearchResults {
         hits,
-        total: u32::try_from(ranked.hits.len()).unwrap_or(u32::MAX),
+        total: u32::try_from(ranked.total).unwrap_or(u32::MAX),
         facets: ranked
             .facets
             .into_iter()

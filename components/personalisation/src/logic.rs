@@ -198,7 +198,11 @@ pub fn recommend(
     let indexes: Vec<Option<CategoryIndex>> = read_many(kv, &wanted)?;
     let mut content_candidates: BTreeSet<String> = BTreeSet::new();
     for index in indexes.into_iter().flatten() {
-        content_candidates.extend(index.by_popularity.into_iter().take(CATEGORY_CANDIDATES));
+        content_candidates.extend(
+            projections::sku_list(&index.by_popularity)
+                .take(CATEGORY_CANDIDATES)
+                .map(str::to_owned),
+        );
     }
     for sku in &content_candidates {
         scores.entry(sku.clone()).or_default();

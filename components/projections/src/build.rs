@@ -7,6 +7,10 @@ use crate::keys;
 use crate::model::{Categories, Category, CategoryIndex, FORMAT_VERSION, Product, encode};
 use crate::search;
 
+fn join<'a>(skus: impl Iterator<Item = &'a str>) -> String {
+    skus.collect::<Vec<_>>().join(" ")
+}
+
 /// A category's title from its slug: `frozen-food` → `Frozen food`.
 pub fn category_title(slug: &str) -> String {
     let words = slug.replace('-', " ");
@@ -60,9 +64,9 @@ pub fn storefront(
             slug: slug.to_owned(),
             title: title.clone(),
             currency: currency.to_owned(),
-            by_name: by_name.iter().map(|p| p.sku.clone()).collect(),
-            by_price: by_price.iter().map(|p| p.sku.clone()).collect(),
-            by_popularity: by_popularity.iter().map(|p| p.sku.clone()).collect(),
+            by_name: join(by_name.iter().map(|p| p.sku.as_str())),
+            by_price: join(by_price.iter().map(|p| p.sku.as_str())),
+            by_popularity: join(by_popularity.iter().map(|p| p.sku.as_str())),
         };
         out.push((keys::category(region, storefront, slug), encode(&index)));
         categories.push(Category {
@@ -79,9 +83,7 @@ pub fn storefront(
             categories,
         }),
     ));
-    let (stats, postings) = search::build(active);
-    out.push((keys::search_stats(region, storefront), encode(&stats)));
-    for (term, list) in postings {
+    for (term, list) in search::build(active) {
         out.push((keys::search_term(region, storefront, &term), encode(&list)));
     }
     out
@@ -135,9 +137,9 @@ mod tests {
             value(&out, "meridian/v1/eu-west/grocer/category/produce"),
         )
         .unwrap();
-        assert_eq!(index.by_name, ["B", "C", "A"]);
-        assert_eq!(index.by_price, ["A", "C"]);
-        assert_eq!(index.by_popularity, ["A", "B", "C"]);
+        assert_eq!(index.by_name, "B C A");
+        assert_eq!(index.by_price, "A C");
+        assert_eq!(index.by_popularity, "A B C");
         assert_eq!(index.title, "Produce");
     }
 
@@ -154,7 +156,7 @@ mod tests {
             value(&out, "meridian/v1/eu-west/grocer/search/term/milk"),
         )
         .unwrap();
-        assert_eq!(milk.postings.len(), 1);
+        assert_eq!((milk.skus.as_str(), milk.category_names.len()), ("A", 1));
         assert!(!out.iter().any(|(k, _)| k.ends_with("category/dairy")));
     }
 

@@ -26,11 +26,6 @@ pub fn category(region: &str, storefront: &str, slug: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/category/{slug}")
 }
 
-/// The search corpus statistics.
-pub fn search_stats(region: &str, storefront: &str) -> String {
-    format!("meridian/v1/{region}/{storefront}/search/stats")
-}
-
 /// One search term's postings. Terms are normalised (`text::terms`), so they hold only
 /// `a-z 0-9` and letters without accents.
 pub fn search_term(region: &str, storefront: &str, term: &str) -> String {

@@ -8,13 +8,13 @@
 //! 1. The core's relay loads a region's products of one storefront and calls
 //!    [`build::storefront`], which returns every derived key and value: the category list,
 //!    one index per category (SKUs in each sort order) and the search index (one postings
-//!    list per term, plus the corpus statistics BM25 needs).
+//!    list per term, best first).
 //! 2. It writes those beside the per-product and per-SKU stock keys it already writes.
 //! 3. An edge component reads a key, decodes it with [`decode`], which refuses values whose
 //!    format version it does not know, and answers from it: a listing reads one category
-//!    index and then the page's products; a search reads the statistics and one postings
-//!    list per query term in one batch, ranks with [`search::rank`], then reads the page's
-//!    products.
+//!    index and then the page's products; a search reads one postings list per query term
+//!    in one batch, ranks with [`search::rank`] (sums of precomputed BM25 impacts), then
+//!    reads the page's products.
 //!
 //! # Layout
 //!
@@ -37,8 +37,7 @@ pub mod text;
 
 pub use model::{
     Categories, Category, CategoryIndex, FORMAT_VERSION, Pair, PricingRules, Product,
-    ProjectionError, Recommendations, SearchStats, StockHint, TaxTable, TermPostings, decode,
-    encode,
+    ProjectionError, Recommendations, StockHint, TaxTable, TermPostings, decode, encode, sku_list,
 };
 
 /// Checks a SKU: 1 to 64 characters from `A-Z a-z 0-9 - _ .`, starting with a letter or

@@ -126,38 +126,40 @@ pub struct Categories {
     pub categories: Vec<Category>,
 }
 
-/// One category's active products (`keys::category`) in each sort order, ties by SKU.
-/// A listing page is a slice of one of these lists.
+/// One category's active products (`keys::category`) in each sort order, ties by SKU, each
+/// list as SKUs separated by single spaces (SKUs hold no spaces): one string decodes in one
+/// copy, where a list of strings costs an allocation per SKU. A listing page is a slice of
+/// one list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryIndex {
     pub v: u32,
     pub slug: String,
     pub title: String,
     pub currency: String,
-    pub by_name: Vec<String>,
+    pub by_name: String,
     /// By price in `currency`, cheapest first; products without a price there are left out.
-    pub by_price: Vec<String>,
+    pub by_price: String,
     /// Most popular first.
-    pub by_popularity: Vec<String>,
+    pub by_popularity: String,
 }
 
-/// The search corpus statistics (`keys::search_stats`) BM25 needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchStats {
-    pub v: u32,
-    /// Products indexed.
-    pub documents: u32,
-    /// Sum of all products' lengths in terms.
-    pub total_terms: u64,
+/// The SKUs of a space-separated list.
+pub fn sku_list(list: &str) -> impl DoubleEndedIterator<Item = &str> {
+    list.split(' ').filter(|s| !s.is_empty())
 }
 
-/// One term's postings (`keys::search_term`): per product that contains it, the SKU, the
-/// term's frequency in the product, the product's length in terms and its category (for
-/// facets). Tuples keep the value small: a common term may be in thousands of products.
+/// One term's postings (`keys::search_term`), best first: for each product containing the
+/// term, its SKU (space-separated in `skus`), its *impact* (the term's BM25 contribution to
+/// the product's score, times 1,000, computed when the index is built) and its category (an
+/// index into `category_names`). A query's score for a product is the sum of its terms'
+/// impacts: exactly BM25, with no arithmetic per posting at query time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TermPostings {
     pub v: u32,
-    pub postings: Vec<(String, u32, u32, String)>,
+    pub skus: String,
+    pub impacts: Vec<u32>,
+    pub categories: Vec<u16>,
+    pub category_names: Vec<String>,
 }
 
 /// Tax rates by category in basis points, with a default.

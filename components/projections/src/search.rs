@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::model::{FORMAT_VERSION, Product, SearchStats, TermPostings};
+use crate::model::{FORMAT_VERSION, Product, TermPostings};
 use crate::text;
 
 /// BM25's term-frequency saturation.
@@ -26,42 +26,76 @@ pub fn product_terms(product: &Product) -> Vec<String> {
     all
 }
 
-/// Builds the index of `products` (active ones only): the statistics and each term's
-/// postings, in SKU order.
+/// Builds the postings of `products` (active ones only), each list best first (ties by
+/// SKU), with every posting's BM25 impact computed over the whole corpus.
 pub fn build<'a>(
     products: impl IntoIterator<Item = &'a Product>,
-) -> (SearchStats, BTreeMap<String, TermPostings>) {
-    let mut postings: BTreeMap<String, TermPostings> = BTreeMap::new();
-    let mut documents = 0u32;
-    let mut total_terms = 0u64;
+) -> BTreeMap<String, TermPostings> {
     let mut sorted: Vec<&Product> = products.into_iter().filter(|p| p.active).collect();
     sorted.sort_by(|a, b| a.sku.cmp(&b.sku));
-    for product in sorted {
+    // term -> (sku, term frequency, product length, category)
+    let mut raw: BTreeMap<String, Vec<(&str, u32, u32, &str)>> = BTreeMap::new();
+    let mut total_terms = 0u64;
+    for product in &sorted {
         let terms = product_terms(product);
         let length = u32::try_from(terms.len()).unwrap_or(u32::MAX);
-        documents += 1;
         total_terms += u64::from(length);
         let mut frequencies: BTreeMap<String, u32> = BTreeMap::new();
         for term in terms {
             *frequencies.entry(term).or_default() += 1;
         }
         for (term, tf) in frequencies {
-            postings
-                .entry(term)
-                .or_insert_with(|| TermPostings {
-                    v: FORMAT_VERSION,
-                    postings: Vec::new(),
-                })
-                .postings
-                .push((product.sku.clone(), tf, length, product.category.clone()));
+            raw.entry(term).or_default().push((
+                product.sku.as_str(),
+                tf,
+                length,
+                product.category.as_str(),
+            ));
         }
     }
-    let stats = SearchStats {
-        v: FORMAT_VERSION,
-        documents,
-        total_terms,
-    };
-    (stats, postings)
+    let n = sorted.len().max(1) as f64;
+    let average = (total_terms as f64 / n).max(1.0);
+    raw.into_iter()
+        .map(|(term, list)| {
+            let df = list.len() as f64;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            let mut scored: Vec<(u32, &str, &str)> = list
+                .iter()
+                .map(|(sku, tf, length, category)| {
+                    let tf = f64::from(*tf);
+                    let norm = K1 * (1.0 - B + B * f64::from(*length) / average);
+                    let impact = idf * tf * (K1 + 1.0) / (tf + norm);
+                    // Impacts are small positive numbers; times 1,000 keeps three decimals.
+                    ((impact * 1000.0).round() as u32, *sku, *category)
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            let mut names: Vec<String> = Vec::new();
+            let mut categories = Vec::with_capacity(scored.len());
+            for (_, _, category) in &scored {
+                let index = match names.iter().position(|n| n == category) {
+                    Some(i) => i,
+                    None => {
+                        names.push((*category).to_owned());
+                        names.len() - 1
+                    }
+                };
+                categories.push(u16::try_from(index).unwrap_or(u16::MAX));
+            }
+            let postings = TermPostings {
+                v: FORMAT_VERSION,
+                skus: scored
+                    .iter()
+                    .map(|(_, sku, _)| *sku)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                impacts: scored.iter().map(|(impact, _, _)| *impact).collect(),
+                categories,
+                category_names: names,
+            };
+            (term, postings)
+        })
+        .collect()
 }
 
 /// One ranked product.
@@ -69,69 +103,95 @@ pub fn build<'a>(
 pub struct Hit {
     pub sku: String,
     pub category: String,
-    /// BM25 score times 1,000, rounded down.
+    /// BM25 score times 1,000.
     pub score: u32,
     /// The query terms it matched, in query order.
     pub matched: Vec<String>,
 }
 
-/// A ranked result: every hit in the (optional) category, best first with ties by SKU, and
-/// the hits per category before filtering.
+/// A ranked result: the best `want` hits in the (optional) category, best first with ties
+/// by SKU; how many hits there are in all; and the hits per category before filtering.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ranked {
     pub hits: Vec<Hit>,
+    pub total: usize,
     pub facets: Vec<(String, u32)>,
 }
 
-/// Ranks the products in `postings` (one entry per distinct query term, `None` where the
-/// term is in no product) with BM25 over `stats`. A product matches if it has any term.
+/// Ranks the products in `postings` (one entry per distinct query term, at most 32, `None`
+/// where the term is in no product) by the sum of their terms' impacts; a product matches if
+/// it has any term. Only the best `want` hits are built.
 pub fn rank(
-    stats: &SearchStats,
     postings: &[(String, Option<TermPostings>)],
     category: Option<&str>,
+    want: usize,
 ) -> Ranked {
     struct Acc<'a> {
+        score: u32,
+        matched: u32,
         category: &'a str,
-        score: f64,
-        matched: Vec<&'a str>,
     }
-    let n = f64::from(stats.documents.max(1));
-    let average = (stats.total_terms as f64 / n).max(1.0);
-    let mut acc: HashMap<&str, Acc> = HashMap::new();
-    for (term, list) in postings {
+    let capacity = postings
+        .iter()
+        .filter_map(|(_, l)| l.as_ref())
+        .map(|l| l.impacts.len())
+        .max()
+        .unwrap_or(0);
+    let mut acc: HashMap<&str, Acc> = HashMap::with_capacity(capacity);
+    for (i, (_, list)) in postings.iter().enumerate().take(32) {
         let Some(list) = list else { continue };
-        let df = list.postings.len() as f64;
-        let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        for (sku, tf, length, cat) in &list.postings {
-            let tf = f64::from(*tf);
-            let norm = K1 * (1.0 - B + B * f64::from(*length) / average);
-            let entry = acc.entry(sku.as_str()).or_insert_with(|| Acc {
-                category: cat,
-                score: 0.0,
-                matched: Vec::new(),
+        let entries = crate::model::sku_list(&list.skus)
+            .zip(&list.impacts)
+            .zip(&list.categories);
+        for ((sku, impact), category) in entries {
+            let category = list
+                .category_names
+                .get(usize::from(*category))
+                .map_or("", String::as_str);
+            let entry = acc.entry(sku).or_insert(Acc {
+                score: 0,
+                matched: 0,
+                category,
             });
-            entry.score += idf * tf * (K1 + 1.0) / (tf + norm);
-            entry.matched.push(term);
+            entry.score = entry.score.saturating_add(*impact);
+            entry.matched |= 1 << i;
         }
     }
     let mut facets: BTreeMap<&str, u32> = BTreeMap::new();
     for a in acc.values() {
         *facets.entry(a.category).or_default() += 1;
     }
-    let mut hits: Vec<Hit> = acc
-        .into_iter()
+    let mut hits: Vec<(&str, &Acc)> = acc
+        .iter()
         .filter(|(_, a)| category.is_none_or(|c| a.category == c))
-        .map(|(sku, a)| Hit {
-            sku: sku.to_owned(),
-            category: a.category.to_owned(),
-            // Scores are small positive numbers; saturating is fine for display.
-            score: (a.score * 1000.0) as u32,
-            matched: a.matched.into_iter().map(str::to_owned).collect(),
-        })
+        .map(|(sku, a)| (*sku, a))
         .collect();
-    hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.sku.cmp(&b.sku)));
+    let total = hits.len();
+    let order =
+        |a: &(&str, &Acc), b: &(&str, &Acc)| b.1.score.cmp(&a.1.score).then_with(|| a.0.cmp(b.0));
+    if want < hits.len() {
+        if want > 0 {
+            hits.select_nth_unstable_by(want - 1, order);
+        }
+        hits.truncate(want);
+    }
+    hits.sort_by(order);
     Ranked {
-        hits,
+        hits: hits
+            .into_iter()
+            .map(|(sku, a)| Hit {
+                sku: sku.to_owned(),
+                category: a.category.to_owned(),
+                score: a.score,
+                matched: postings
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i < 32 && a.matched & (1 << i) != 0)
+                    .map(|(_, (term, _))| term.clone())
+                    .collect(),
+            })
+            .collect(),
+        total,
         facets: facets.into_iter().map(|(c, n)| (c.to_owned(), n)).collect(),
     }
 }
@@ -148,7 +208,7 @@ mod tests {
     }
 
     fn search(products: &[Product], query: &str, category: Option<&str>) -> Ranked {
-        let (stats, index) = build(products);
+        let index = build(products);
         let mut terms = text::terms(query);
         terms.dedup();
         let lists: Vec<_> = terms
@@ -158,7 +218,7 @@ mod tests {
                 (t, l)
             })
             .collect();
-        rank(&stats, &lists, category)
+        rank(&lists, category, 10)
     }
 
     #[test]
@@ -193,8 +253,29 @@ mod tests {
             product("B", "Whole milk", "", "dairy"),
         ];
         let ranked = search(&products, "milk", Some("dairy"));
-        assert_eq!(ranked.hits.len(), 1);
+        assert_eq!((ranked.hits.len(), ranked.total), (1, 1));
         assert_eq!(ranked.facets.len(), 2);
+    }
+
+    #[test]
+    fn only_the_best_hits_asked_for_are_built_but_all_are_counted() {
+        let products: Vec<Product> = (0..30)
+            .map(|i| {
+                product(
+                    &format!("P{i:02}"),
+                    "Bread",
+                    &"crusty ".repeat(i % 5),
+                    "bakery",
+                )
+            })
+            .collect();
+        let index = build(&products);
+        let lists = vec![("bread".to_owned(), index.get("bread").cloned())];
+        let top = rank(&lists, None, 3);
+        assert_eq!(top.total, 30);
+        assert_eq!(top.hits.len(), 3);
+        let all = rank(&lists, None, 30);
+        assert_eq!(top.hits[..], all.hits[..3]);
     }
 
     #[test]
