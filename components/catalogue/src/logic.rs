@@ -1,9 +1,10 @@
 //! The catalogue's calls over any key-value store.
 
 use projections::kv::Kv;
-use projections::model::{CategoryIndex, PricingRules, TermPostings};
+use projections::model::{CategoryIndex, PricingRules};
 use projections::{
-    Categories, Product, ProjectionError, StockHint, decode, keys, search, sku_list, text,
+    Categories, DocsView, PostingsView, Product, ProjectionError, StockHint, decode, keys, search,
+    sku_list, text,
 };
 
 use crate::bindings::exports::meridian::edge::catalogue::{
@@ -228,20 +229,30 @@ pub fn search(
         return Err(bad("query has no words to search for"));
     }
     let (r, s) = (scope.region.as_str(), scope.storefront.as_str());
-    let mut wanted = vec![keys::pricing_rules(r, s)];
+    let mut wanted = vec![keys::pricing_rules(r, s), keys::search_docs(r, s)];
     wanted.extend(terms.iter().map(|t| keys::search_term(r, s, t)));
     let values = kv.get_many(&wanted).map_err(store_failed)?;
     let rules: Option<PricingRules> = decode_opt(&wanted[0], values[0].as_ref())?;
+    let docs = values[1]
+        .as_deref()
+        .map(|bytes| DocsView::parse(&wanted[1], bytes))
+        .transpose()
+        .map_err(corrupt)?;
     let mut lists = Vec::with_capacity(terms.len());
-    for ((term, key), value) in terms.iter().zip(&wanted[1..]).zip(&values[1..]) {
-        lists.push((
-            term.clone(),
-            decode_opt::<TermPostings>(key, value.as_ref())?,
-        ));
+    for ((term, key), value) in terms.iter().zip(&wanted[2..]).zip(&values[2..]) {
+        let view = value
+            .as_deref()
+            .map(|bytes| PostingsView::parse(key, bytes))
+            .transpose()
+            .map_err(corrupt)?;
+        lists.push((term.clone(), view));
     }
     // Only the hits up to the end of the requested page are built.
     let end = (request.page as usize).saturating_mul(request.per_page as usize);
-    let ranked = search::rank(&lists, category, end);
+    let ranked = match &docs {
+        Some(docs) => search::rank(docs, &lists, category, end),
+        None => search::Ranked::default(),
+    };
     let page = &ranked.hits[page_slice(&ranked.hits, &request)];
     let skus: Vec<&str> = page.iter().map(|h| h.sku.as_str()).collect();
     let products = load_products(kv, scope, &skus)?;

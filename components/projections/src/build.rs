@@ -83,8 +83,13 @@ pub fn storefront(
             categories,
         }),
     ));
-    for (term, list) in search::build(active) {
-        out.push((keys::search_term(region, storefront, &term), encode(&list)));
+    let (docs, postings) = search::build(active);
+    out.push((keys::search_docs(region, storefront), docs.to_bytes()));
+    for (term, list) in postings {
+        out.push((
+            keys::search_term(region, storefront, &term),
+            list.to_bytes(),
+        ));
     }
     out
 }
@@ -103,7 +108,7 @@ pub fn stale_keys<'a>(previous: &'a [String], current: &[(String, Vec<u8>)]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CategoryIndex, TermPostings, decode};
+    use crate::model::{CategoryIndex, DocsView, PostingsView, decode};
 
     fn product(
         sku: &str,
@@ -151,12 +156,17 @@ mod tests {
         ];
         products[1].active = false;
         let out = storefront("eu-west", "grocer", "EUR", &products);
-        let milk: TermPostings = decode(
+        let docs =
+            DocsView::parse("k", value(&out, "meridian/v1/eu-west/grocer/search/docs")).unwrap();
+        assert_eq!((docs.len(), docs.sku(0)), (1, Some("A")));
+        let milk = PostingsView::parse(
             "k",
             value(&out, "meridian/v1/eu-west/grocer/search/term/milk"),
         )
         .unwrap();
-        assert_eq!((milk.skus.as_str(), milk.category_names.len()), ("A", 1));
+        assert_eq!(milk.docs().collect::<Vec<_>>(), [0]);
+        assert_eq!(milk.generation, docs.generation);
+        assert_eq!(milk.category_names(), ["drinks"]);
         assert!(!out.iter().any(|(k, _)| k.ends_with("category/dairy")));
     }
 

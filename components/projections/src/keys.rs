@@ -26,6 +26,11 @@ pub fn category(region: &str, storefront: &str, slug: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/category/{slug}")
 }
 
+/// The searchable products, by document id.
+pub fn search_docs(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/search/docs")
+}
+
 /// One search term's postings. Terms are normalised (`text::terms`), so they hold only
 /// `a-z 0-9` and letters without accents.
 pub fn search_term(region: &str, storefront: &str, term: &str) -> String {

@@ -36,8 +36,9 @@ pub mod search;
 pub mod text;
 
 pub use model::{
-    Categories, Category, CategoryIndex, FORMAT_VERSION, Pair, PricingRules, Product,
-    ProjectionError, Recommendations, StockHint, TaxTable, TermPostings, decode, encode, sku_list,
+    Categories, Category, CategoryIndex, DocsView, FORMAT_VERSION, Pair, PostingsView,
+    PricingRules, Product, ProjectionError, Recommendations, SearchDocs, StockHint, TaxTable,
+    TermPostings, decode, encode, sku_list,
 };
 
 /// Checks a SKU: 1 to 64 characters from `A-Z a-z 0-9 - _ .`, starting with a letter or

@@ -148,18 +148,272 @@ pub fn sku_list(list: &str) -> impl DoubleEndedIterator<Item = &str> {
     list.split(' ').filter(|s| !s.is_empty())
 }
 
-/// One term's postings (`keys::search_term`), best first: for each product containing the
-/// term, its SKU (space-separated in `skus`), its *impact* (the term's BM25 contribution to
-/// the product's score, times 1,000, computed when the index is built) and its category (an
-/// index into `category_names`). A query's score for a product is the sum of its terms'
-/// impacts: exactly BM25, with no arithmetic per posting at query time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The storefront's searchable products (`keys::search_docs`): the SKU of each document id
+/// (ids count from 0 in SKU order). `generation` identifies this numbering; postings of
+/// another generation (written by a different rebuild) are not used with it.
+///
+/// Stored as bytes and read in place ([`DocsView`]): a search reads it every time, and a
+/// JSON string of 10,000 SKUs costs more to decode than the search itself. Layout, little
+/// endian: `u8` format version, `u64` generation, `u32` documents, `u32` end offset of each
+/// SKU, then the SKUs' bytes back to back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchDocs {
+    pub generation: u64,
+    pub skus: Vec<String>,
+}
+
+impl SearchDocs {
+    /// The stored form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let text: usize = self.skus.iter().map(String::len).sum();
+        let mut out = Vec::with_capacity(13 + self.skus.len() * 4 + text);
+        out.push(u8::try_from(FORMAT_VERSION).unwrap_or(u8::MAX));
+        out.extend_from_slice(&self.generation.to_le_bytes());
+        out.extend_from_slice(
+            &u32::try_from(self.skus.len())
+                .unwrap_or(u32::MAX)
+                .to_le_bytes(),
+        );
+        let mut end = 0u32;
+        for sku in &self.skus {
+            end = end.saturating_add(u32::try_from(sku.len()).unwrap_or(u32::MAX));
+            out.extend_from_slice(&end.to_le_bytes());
+        }
+        for sku in &self.skus {
+            out.extend_from_slice(sku.as_bytes());
+        }
+        out
+    }
+}
+
+/// A stored document table read in place.
+#[derive(Debug, Clone, Copy)]
+pub struct DocsView<'a> {
+    pub generation: u64,
+    ends: &'a [u8],
+    text: &'a [u8],
+}
+
+impl<'a> DocsView<'a> {
+    /// Reads the document table stored at `key`, refusing an unknown version or malformed
+    /// bytes.
+    pub fn parse(key: &str, bytes: &'a [u8]) -> Result<Self, ProjectionError> {
+        let malformed = |reason: &str| ProjectionError::Malformed {
+            key: key.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut rest = bytes;
+        let version = take(&mut rest, 1).ok_or_else(|| malformed("empty"))?[0];
+        if u32::from(version) != FORMAT_VERSION {
+            return Err(ProjectionError::UnknownVersion {
+                key: key.to_owned(),
+                found: u64::from(version),
+            });
+        }
+        let header = take(&mut rest, 12).ok_or_else(|| malformed("short header"))?;
+        let mut generation = [0u8; 8];
+        generation.copy_from_slice(&header[..8]);
+        let len = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
+        let ends =
+            take(&mut rest, len.saturating_mul(4)).ok_or_else(|| malformed("short offsets"))?;
+        let view = Self {
+            generation: u64::from_le_bytes(generation),
+            ends,
+            text: rest,
+        };
+        let last = if len == 0 { 0 } else { view.end(len - 1) };
+        // Each SKU's UTF-8 is checked when it is read (`sku`): a search reads a page of them,
+        // and checking all 10,000 every time would cost more than the ranking.
+        if last != rest.len() {
+            return Err(malformed("SKU bytes do not match their offsets"));
+        }
+        Ok(view)
+    }
+
+    fn end(&self, id: usize) -> usize {
+        let b = &self.ends[id * 4..id * 4 + 4];
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.ends.len() / 4
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The SKU of document `id`.
+    pub fn sku(&self, id: u32) -> Option<&'a str> {
+        let id = id as usize;
+        if id >= self.len() {
+            return None;
+        }
+        let start = if id == 0 { 0 } else { self.end(id - 1) };
+        let end = self.end(id);
+        self.text
+            .get(start..end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+}
+
+/// One term's postings (`keys::search_term`): for each product containing the term, its
+/// document id, its *impact* (the term's BM25 contribution to the product's score, times
+/// 1,000, computed when the index is built) and its category (an index into
+/// `category_names`). A query's score for a product is the sum of its terms' impacts:
+/// exactly BM25, with no arithmetic per posting at query time.
+///
+/// Stored as bytes, not JSON: a common term has thousands of postings, and [`PostingsView`]
+/// reads them in place. Layout, little endian: `u8` format version, `u64` generation, `u32`
+/// postings, `u16` category names, each name as `u16` length and UTF-8 bytes, then the ids
+/// (`u32`), the impacts (`u32`) and the categories (`u16`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TermPostings {
-    pub v: u32,
-    pub skus: String,
+    pub generation: u64,
+    pub docs: Vec<u32>,
     pub impacts: Vec<u32>,
     pub categories: Vec<u16>,
     pub category_names: Vec<String>,
+}
+
+impl TermPostings {
+    /// The stored form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(15 + self.docs.len() * 10);
+        out.push(u8::try_from(FORMAT_VERSION).unwrap_or(u8::MAX));
+        out.extend_from_slice(&self.generation.to_le_bytes());
+        out.extend_from_slice(
+            &u32::try_from(self.docs.len())
+                .unwrap_or(u32::MAX)
+                .to_le_bytes(),
+        );
+        let names = u16::try_from(self.category_names.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&names.to_le_bytes());
+        for name in self.category_names.iter().take(usize::from(names)) {
+            let bytes = &name.as_bytes()[..name.len().min(usize::from(u16::MAX))];
+            out.extend_from_slice(&u16::try_from(bytes.len()).unwrap_or(u16::MAX).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        for doc in &self.docs {
+            out.extend_from_slice(&doc.to_le_bytes());
+        }
+        for impact in &self.impacts {
+            out.extend_from_slice(&impact.to_le_bytes());
+        }
+        for category in &self.categories {
+            out.extend_from_slice(&category.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// Stored postings read in place: nothing is copied or allocated per posting.
+#[derive(Debug, Clone, Copy)]
+pub struct PostingsView<'a> {
+    pub generation: u64,
+    len: usize,
+    names: &'a [u8],
+    docs: &'a [u8],
+    impacts: &'a [u8],
+    categories: &'a [u8],
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if bytes.len() < n {
+        return None;
+    }
+    let (head, tail) = bytes.split_at(n);
+    *bytes = tail;
+    Some(head)
+}
+
+impl<'a> PostingsView<'a> {
+    /// Reads the postings stored at `key`, refusing an unknown version or malformed bytes.
+    pub fn parse(key: &str, bytes: &'a [u8]) -> Result<Self, ProjectionError> {
+        let malformed = |reason: &str| ProjectionError::Malformed {
+            key: key.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut rest = bytes;
+        let version = take(&mut rest, 1).ok_or_else(|| malformed("empty"))?[0];
+        if u32::from(version) != FORMAT_VERSION {
+            return Err(ProjectionError::UnknownVersion {
+                key: key.to_owned(),
+                found: u64::from(version),
+            });
+        }
+        let header = take(&mut rest, 14).ok_or_else(|| malformed("short header"))?;
+        let mut generation = [0u8; 8];
+        generation.copy_from_slice(&header[..8]);
+        let len = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
+        let name_count = u16::from_le_bytes([header[12], header[13]]);
+        let names_start = rest;
+        for _ in 0..name_count {
+            let n = take(&mut rest, 2).ok_or_else(|| malformed("short category name"))?;
+            let n = usize::from(u16::from_le_bytes([n[0], n[1]]));
+            take(&mut rest, n).ok_or_else(|| malformed("short category name"))?;
+        }
+        let names = &names_start[..names_start.len() - rest.len()];
+        let short = || malformed("short postings");
+        let docs = take(&mut rest, len.saturating_mul(4)).ok_or_else(short)?;
+        let impacts = take(&mut rest, len.saturating_mul(4)).ok_or_else(short)?;
+        let categories = take(&mut rest, len.saturating_mul(2)).ok_or_else(short)?;
+        if !rest.is_empty() {
+            return Err(malformed("trailing bytes"));
+        }
+        Ok(Self {
+            generation: u64::from_le_bytes(generation),
+            len,
+            names,
+            docs,
+            impacts,
+            categories,
+        })
+    }
+
+    /// Number of postings.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The category names.
+    pub fn category_names(&self) -> Vec<&'a str> {
+        let mut out = Vec::new();
+        let mut rest = self.names;
+        while rest.len() >= 2 {
+            let n = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+            let end = (2 + n).min(rest.len());
+            out.push(std::str::from_utf8(&rest[2..end]).unwrap_or(""));
+            rest = &rest[end..];
+        }
+        out
+    }
+
+    /// The document ids.
+    pub fn docs(&self) -> impl Iterator<Item = u32> + 'a {
+        self.docs
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The impacts, in document order.
+    pub fn impacts(&self) -> impl Iterator<Item = u32> + 'a {
+        self.impacts
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The category indexes, in document order.
+    pub fn categories(&self) -> impl Iterator<Item = u16> + 'a {
+        self.categories
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
 }
 
 /// Tax rates by category in basis points, with a default.
@@ -228,6 +482,55 @@ pub struct Recommendations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postings_read_back_in_place_and_malformed_bytes_are_refused() {
+        let postings = TermPostings {
+            generation: 7,
+            docs: vec![3, 9],
+            impacts: vec![900, 12],
+            categories: vec![0, 1],
+            category_names: vec!["bakery".into(), "dairy".into()],
+        };
+        let bytes = postings.to_bytes();
+        let view = PostingsView::parse("k", &bytes).unwrap();
+        assert_eq!(view.generation, 7);
+        assert_eq!(view.docs().collect::<Vec<_>>(), [3, 9]);
+        assert_eq!(view.impacts().collect::<Vec<_>>(), [900, 12]);
+        assert_eq!(view.categories().collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(view.category_names(), ["bakery", "dairy"]);
+        for cut in 0..bytes.len() {
+            assert!(
+                PostingsView::parse("k", &bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut newer = bytes.clone();
+        newer[0] = 2;
+        assert!(matches!(
+            PostingsView::parse("k", &newer),
+            Err(ProjectionError::UnknownVersion { found: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_document_table_reads_back_in_place() {
+        let docs = SearchDocs {
+            generation: 3,
+            skus: vec!["A".into(), "BB-2".into(), "C".into()],
+        };
+        let bytes = docs.to_bytes();
+        let view = DocsView::parse("k", &bytes).unwrap();
+        assert_eq!(view.len(), 3);
+        assert_eq!(view.generation, 3);
+        assert_eq!(
+            [view.sku(0), view.sku(1), view.sku(2), view.sku(3)],
+            [Some("A"), Some("BB-2"), Some("C"), None]
+        );
+        for cut in 0..bytes.len() {
+            assert!(DocsView::parse("k", &bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
 
     #[test]
     fn a_value_of_a_newer_format_is_refused_not_misread() {

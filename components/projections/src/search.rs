@@ -1,12 +1,14 @@
-//! The search index: one postings list per term, ranked with BM25 at query time.
+//! The search index: one postings list per term, with BM25 computed when it is built.
 //!
 //! A product's text is its title (counted twice, so a title match outranks a description
-//! match), its description and its tags. A query reads only the postings of its own terms,
-//! so its cost grows with how many products match, not with the catalogue.
+//! match), its description and its tags. Products are numbered (document ids, in SKU order);
+//! a query reads only the postings of its own terms and adds their impacts in a dense array
+//! indexed by document id, so its cost grows with how many postings it reads, a few
+//! nanoseconds each, not with the catalogue.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crate::model::{FORMAT_VERSION, Product, TermPostings};
+use crate::model::{DocsView, PostingsView, Product, SearchDocs, TermPostings};
 use crate::text;
 
 /// BM25's term-frequency saturation.
@@ -26,17 +28,32 @@ pub fn product_terms(product: &Product) -> Vec<String> {
     all
 }
 
-/// Builds the postings of `products` (active ones only), each list best first (ties by
-/// SKU), with every posting's BM25 impact computed over the whole corpus.
+/// FNV-1a, 64 bits: a stable fingerprint of a document numbering.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Builds the index of `products` (active ones only): the document table and each term's
+/// postings, with every posting's BM25 impact computed over the whole corpus.
 pub fn build<'a>(
     products: impl IntoIterator<Item = &'a Product>,
-) -> BTreeMap<String, TermPostings> {
+) -> (SearchDocs, BTreeMap<String, TermPostings>) {
     let mut sorted: Vec<&Product> = products.into_iter().filter(|p| p.active).collect();
     sorted.sort_by(|a, b| a.sku.cmp(&b.sku));
-    // term -> (sku, term frequency, product length, category)
-    let mut raw: BTreeMap<String, Vec<(&str, u32, u32, &str)>> = BTreeMap::new();
+    let generation = fingerprint(
+        &sorted
+            .iter()
+            .map(|p| p.sku.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    // term -> (document id, term frequency, product length, category)
+    let mut raw: BTreeMap<String, Vec<(u32, u32, u32, &str)>> = BTreeMap::new();
     let mut total_terms = 0u64;
-    for product in &sorted {
+    for (id, product) in sorted.iter().enumerate() {
+        let id = u32::try_from(id).unwrap_or(u32::MAX);
         let terms = product_terms(product);
         let length = u32::try_from(terms.len()).unwrap_or(u32::MAX);
         total_terms += u64::from(length);
@@ -45,57 +62,53 @@ pub fn build<'a>(
             *frequencies.entry(term).or_default() += 1;
         }
         for (term, tf) in frequencies {
-            raw.entry(term).or_default().push((
-                product.sku.as_str(),
-                tf,
-                length,
-                product.category.as_str(),
-            ));
+            raw.entry(term)
+                .or_default()
+                .push((id, tf, length, product.category.as_str()));
         }
     }
     let n = sorted.len().max(1) as f64;
     let average = (total_terms as f64 / n).max(1.0);
-    raw.into_iter()
+    let postings = raw
+        .into_iter()
         .map(|(term, list)| {
             let df = list.len() as f64;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            let mut scored: Vec<(u32, &str, &str)> = list
-                .iter()
-                .map(|(sku, tf, length, category)| {
-                    let tf = f64::from(*tf);
-                    let norm = K1 * (1.0 - B + B * f64::from(*length) / average);
-                    let impact = idf * tf * (K1 + 1.0) / (tf + norm);
-                    // Impacts are small positive numbers; times 1,000 keeps three decimals.
-                    ((impact * 1000.0).round() as u32, *sku, *category)
-                })
-                .collect();
-            scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
             let mut names: Vec<String> = Vec::new();
-            let mut categories = Vec::with_capacity(scored.len());
-            for (_, _, category) in &scored {
+            let mut postings = TermPostings {
+                generation,
+                docs: Vec::with_capacity(list.len()),
+                impacts: Vec::with_capacity(list.len()),
+                categories: Vec::with_capacity(list.len()),
+                category_names: Vec::new(),
+            };
+            for (id, tf, length, category) in list {
+                let tf = f64::from(tf);
+                let norm = K1 * (1.0 - B + B * f64::from(length) / average);
+                let impact = idf * tf * (K1 + 1.0) / (tf + norm);
                 let index = match names.iter().position(|n| n == category) {
                     Some(i) => i,
                     None => {
-                        names.push((*category).to_owned());
+                        names.push(category.to_owned());
                         names.len() - 1
                     }
                 };
-                categories.push(u16::try_from(index).unwrap_or(u16::MAX));
+                postings.docs.push(id);
+                // Impacts are small positive numbers; times 1,000 keeps three decimals.
+                postings.impacts.push((impact * 1000.0).round() as u32);
+                postings
+                    .categories
+                    .push(u16::try_from(index).unwrap_or(u16::MAX));
             }
-            let postings = TermPostings {
-                v: FORMAT_VERSION,
-                skus: scored
-                    .iter()
-                    .map(|(_, sku, _)| *sku)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                impacts: scored.iter().map(|(impact, _, _)| *impact).collect(),
-                categories,
-                category_names: names,
-            };
+            postings.category_names = names;
             (term, postings)
         })
-        .collect()
+        .collect();
+    let docs = SearchDocs {
+        generation,
+        skus: sorted.iter().map(|p| p.sku.clone()).collect(),
+    };
+    (docs, postings)
 }
 
 /// One ranked product.
@@ -120,73 +133,66 @@ pub struct Ranked {
 
 /// Ranks the products in `postings` (one entry per distinct query term, at most 32, `None`
 /// where the term is in no product) by the sum of their terms' impacts; a product matches if
-/// it has any term. Only the best `want` hits are built.
+/// it has any term. `docs` names the documents; postings of another generation (a rebuild
+/// half written) are left out. Only the best `want` hits are built.
 pub fn rank(
-    postings: &[(String, Option<TermPostings>)],
+    docs: &DocsView<'_>,
+    postings: &[(String, Option<PostingsView<'_>>)],
     category: Option<&str>,
     want: usize,
 ) -> Ranked {
-    struct Acc<'a> {
-        score: u32,
-        matched: u32,
-        category: &'a str,
-    }
-    let capacity = postings
-        .iter()
-        .filter_map(|(_, l)| l.as_ref())
-        .map(|l| l.impacts.len())
-        .max()
-        .unwrap_or(0);
-    let mut acc: HashMap<&str, Acc> = HashMap::with_capacity(capacity);
+    let mut scores = vec![0u32; docs.len()];
+    let mut matched = vec![0u32; docs.len()];
+    // Each matching document once, with its category.
+    let mut touched: Vec<(u32, &str)> = Vec::new();
     for (i, (_, list)) in postings.iter().enumerate().take(32) {
-        let Some(list) = list else { continue };
-        let entries = crate::model::sku_list(&list.skus)
-            .zip(&list.impacts)
-            .zip(&list.categories);
-        for ((sku, impact), category) in entries {
-            let category = list
-                .category_names
-                .get(usize::from(*category))
-                .map_or("", String::as_str);
-            let entry = acc.entry(sku).or_insert(Acc {
-                score: 0,
-                matched: 0,
-                category,
-            });
-            entry.score = entry.score.saturating_add(*impact);
-            entry.matched |= 1 << i;
+        let Some(list) = list.filter(|l| l.generation == docs.generation) else {
+            continue;
+        };
+        let names = list.category_names();
+        let entries = list.docs().zip(list.impacts()).zip(list.categories());
+        for ((id, impact), category) in entries {
+            let Some(score) = scores.get_mut(id as usize) else {
+                continue;
+            };
+            *score = score.saturating_add(impact);
+            let mask = &mut matched[id as usize];
+            if *mask == 0 {
+                touched.push((id, names.get(usize::from(category)).copied().unwrap_or("")));
+            }
+            *mask |= 1 << i;
         }
     }
     let mut facets: BTreeMap<&str, u32> = BTreeMap::new();
-    for a in acc.values() {
-        *facets.entry(a.category).or_default() += 1;
+    for (_, c) in &touched {
+        *facets.entry(c).or_default() += 1;
     }
-    let mut hits: Vec<(&str, &Acc)> = acc
-        .iter()
-        .filter(|(_, a)| category.is_none_or(|c| a.category == c))
-        .map(|(sku, a)| (*sku, a))
-        .collect();
-    let total = hits.len();
-    let order =
-        |a: &(&str, &Acc), b: &(&str, &Acc)| b.1.score.cmp(&a.1.score).then_with(|| a.0.cmp(b.0));
-    if want < hits.len() {
+    touched.retain(|(_, c)| category.is_none_or(|want| *c == want));
+    let total = touched.len();
+    // Ids are in SKU order, so comparing ids breaks ties by SKU.
+    let order = |a: &(u32, &str), b: &(u32, &str)| {
+        scores[b.0 as usize]
+            .cmp(&scores[a.0 as usize])
+            .then_with(|| a.0.cmp(&b.0))
+    };
+    if want < touched.len() {
         if want > 0 {
-            hits.select_nth_unstable_by(want - 1, order);
+            touched.select_nth_unstable_by(want - 1, order);
         }
-        hits.truncate(want);
+        touched.truncate(want);
     }
-    hits.sort_by(order);
+    touched.sort_by(order);
     Ranked {
-        hits: hits
+        hits: touched
             .into_iter()
-            .map(|(sku, a)| Hit {
-                sku: sku.to_owned(),
-                category: a.category.to_owned(),
-                score: a.score,
+            .map(|(id, c)| Hit {
+                sku: docs.sku(id).unwrap_or_default().to_owned(),
+                category: c.to_owned(),
+                score: scores[id as usize],
                 matched: postings
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| *i < 32 && a.matched & (1 << i) != 0)
+                    .filter(|(i, _)| *i < 32 && matched[id as usize] & (1 << i) != 0)
                     .map(|(_, (term, _))| term.clone())
                     .collect(),
             })
@@ -208,17 +214,28 @@ mod tests {
     }
 
     fn search(products: &[Product], query: &str, category: Option<&str>) -> Ranked {
-        let index = build(products);
+        let (docs, index) = build(products);
+        let docs_bytes = docs.to_bytes();
+        let docs = DocsView::parse("d", &docs_bytes).unwrap();
         let mut terms = text::terms(query);
         terms.dedup();
-        let lists: Vec<_> = terms
+        let bytes: Vec<_> = terms
             .into_iter()
             .map(|t| {
-                let l = index.get(&t).cloned();
-                (t, l)
+                let b = index.get(&t).map(TermPostings::to_bytes);
+                (t, b)
             })
             .collect();
-        rank(&lists, category, 10)
+        let lists: Vec<_> = bytes
+            .iter()
+            .map(|(t, b)| {
+                (
+                    t.clone(),
+                    b.as_ref().map(|b| PostingsView::parse("k", b).unwrap()),
+                )
+            })
+            .collect();
+        rank(&docs, &lists, category, 10)
     }
 
     #[test]
@@ -269,12 +286,26 @@ mod tests {
                 )
             })
             .collect();
-        let index = build(&products);
-        let lists = vec![("bread".to_owned(), index.get("bread").cloned())];
-        let top = rank(&lists, None, 3);
+        let (docs, index) = build(&products);
+        let docs_bytes = docs.to_bytes();
+        let view = DocsView::parse("d", &docs_bytes).unwrap();
+        let bytes = index["bread"].to_bytes();
+        let lists = vec![(
+            "bread".to_owned(),
+            Some(PostingsView::parse("k", &bytes).unwrap()),
+        )];
+        let top = rank(&view, &lists, None, 3);
         assert_eq!(top.total, 30);
         assert_eq!(top.hits.len(), 3);
-        let all = rank(&lists, None, 30);
+        let all = rank(&view, &lists, None, 30);
+        // Postings of another numbering are not used.
+        let other = SearchDocs {
+            generation: docs.generation + 1,
+            ..docs.clone()
+        }
+        .to_bytes();
+        let other = DocsView::parse("d", &other).unwrap();
+        assert_eq!(rank(&other, &lists, None, 30).total, 0);
         assert_eq!(top.hits[..], all.hits[..3]);
     }
 

@@ -1,8 +1,8 @@
 //! The derived edge projections the relay rebuilds per storefront, read back from real
 //! Redis and decoded with the same `projections` crate the edge components use.
 
-use projections::model::{CategoryIndex, PricingRules, Recommendations, TermPostings};
-use projections::{Categories, decode, keys};
+use projections::model::{CategoryIndex, PricingRules, Recommendations};
+use projections::{Categories, DocsView, PostingsView, decode, keys};
 use regional_core::edge_index::{self, Rebuild};
 use serde_json::json;
 
@@ -83,9 +83,14 @@ async fn a_storefront_gets_category_and_search_indexes_pricing_rules_and_a_model
         "bread is in the most orders"
     );
     let k = keys::search_term(&r, "grocer", "sourdough");
-    let postings: TermPostings = decode(&k, &get(&mut redis, &k).await.unwrap()).unwrap();
-    assert_eq!(projections::sku_list(&postings.skus).count(), 3);
-    assert_eq!(postings.impacts.len(), 3);
+    let bytes = get(&mut redis, &k).await.unwrap();
+    let postings = PostingsView::parse(&k, &bytes).unwrap();
+    assert_eq!(postings.docs().count(), 3);
+    let k = keys::search_docs(&r, "grocer");
+    let bytes = get(&mut redis, &k).await.unwrap();
+    let docs = DocsView::parse(&k, &bytes).unwrap();
+    assert_eq!(postings.generation, docs.generation);
+    assert_eq!(docs.len(), 3);
     let k = keys::pricing_rules(&r, "grocer");
     let rules: PricingRules = decode(&k, &get(&mut redis, &k).await.unwrap()).unwrap();
     assert_eq!(
