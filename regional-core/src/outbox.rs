@@ -11,10 +11,11 @@
 //!    are documented in `docs/projections.md`.
 //! 4. The storefronts a batch touched get their derived projections (category and search
 //!    indexes, pricing rules, recommendation model) rebuilt in the same transaction
-//!    (`edge_index`).
+//!    (`edge_index`); those with newly confirmed orders at most once per `MODEL_INTERVAL`,
+//!    since that rebuild reads every confirmed order.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use deadpool_postgres::{GenericClient, Pool};
@@ -50,11 +51,49 @@ pub fn projection_key(region: &RegionId, storefront: &str, kind: &str, sku: &str
     format!("meridian/v1/{region}/{storefront}/{kind}/{sku}")
 }
 
+/// How often, at most, confirmed orders rebuild a storefront's popularity and
+/// recommendation model: a rebuild reads every confirmed order, so it must not run for every
+/// batch of a busy checkout.
+pub const MODEL_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Storefronts with newly confirmed orders, rebuilt at most once per interval.
+#[derive(Debug)]
+pub struct ModelSchedule {
+    pending: BTreeSet<String>,
+    last: Option<Instant>,
+    interval: Duration,
+}
+
+impl ModelSchedule {
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            pending: BTreeSet::new(),
+            last: None,
+            interval,
+        }
+    }
+
+    /// The storefronts to rebuild now: all pending ones once the interval has passed since
+    /// the last rebuild, none before.
+    fn take_due(&mut self, now: Instant) -> Vec<String> {
+        if self.pending.is_empty()
+            || self
+                .last
+                .is_some_and(|last| now.duration_since(last) < self.interval)
+        {
+            return Vec::new();
+        }
+        self.last = Some(now);
+        std::mem::take(&mut self.pending).into_iter().collect()
+    }
+}
+
 /// Runs the relay until the process ends: polls every `interval`, publishing batches. On
 /// every (re)connection to the edge store it first rebuilds every storefront's derived
 /// projections, so a new or emptied edge store is filled without waiting for a change.
 pub async fn relay(pool: Pool, redis: redis::Client, region: Region, interval: Duration) {
     let mut connection = None;
+    let mut models = ModelSchedule::new(MODEL_INTERVAL);
     loop {
         if connection.is_none() {
             match redis.get_multiplexed_async_connection().await {
@@ -68,7 +107,7 @@ pub async fn relay(pool: Pool, redis: redis::Client, region: Region, interval: D
             }
         }
         if let Some(conn) = connection.as_mut() {
-            match publish_batch(&pool, conn, &region).await {
+            match publish_batch(&pool, conn, &region, &mut models).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(e) => {
@@ -98,12 +137,14 @@ pub async fn publish_all(
     Ok(())
 }
 
-/// Publishes up to 100 events, then rebuilds the derived projections of the storefronts
-/// they touched, in the same transaction; returns how many events.
+/// Publishes up to 100 events, then rebuilds, in the same transaction, the derived
+/// projections of the storefronts whose products changed, and (at most once per the
+/// schedule's interval) of those with newly confirmed orders; returns how many events.
 pub async fn publish_batch(
     pool: &Pool,
     redis: &mut redis::aio::MultiplexedConnection,
     region: &Region,
+    models: &mut ModelSchedule,
 ) -> anyhow::Result<usize> {
     let mut client = pool.get().await.context("no database connection")?;
     let tx = client.transaction().await?;
@@ -135,9 +176,7 @@ pub async fn publish_batch(
                     .query_opt_cached("SELECT storefront FROM orders WHERE id = $1", &[&order])
                     .await?
                 {
-                    let what = rebuild.entry(row.get(0)).or_default();
-                    what.model = true;
-                    what.catalogue = true;
+                    models.pending.insert(row.get(0));
                 }
             }
             _ => {}
@@ -148,11 +187,25 @@ pub async fn publish_batch(
         )
         .await?;
     }
-    for (storefront, what) in rebuild {
-        edge_index::publish(&tx, redis, region, &storefront, what).await?;
+    let due = models.take_due(Instant::now());
+    for storefront in &due {
+        let what = rebuild.entry(storefront.clone()).or_default();
+        what.model = true;
+        what.catalogue = true;
     }
-    tx.commit().await?;
-    Ok(rows.len())
+    let published = async {
+        for (storefront, what) in rebuild {
+            edge_index::publish(&tx, redis, region, &storefront, what).await?;
+        }
+        tx.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if published.is_err() {
+        // Not rebuilt: keep them for the next batch.
+        models.pending.extend(due);
+    }
+    published.map(|()| rows.len())
 }
 
 async fn publish_stock(
@@ -209,4 +262,22 @@ async fn write(
         .query_async::<()>(redis)
         .await
         .with_context(|| format!("failed to write projection {key}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confirmed_orders_rebuild_the_model_at_most_once_per_interval() {
+        let start = Instant::now();
+        let mut models = ModelSchedule::new(Duration::from_secs(10));
+        assert!(models.take_due(start).is_empty());
+        models.pending.insert("grocer".into());
+        assert_eq!(models.take_due(start), ["grocer"]);
+        models.pending.insert("grocer".into());
+        assert!(models.take_due(start + Duration::from_secs(5)).is_empty());
+        assert_eq!(models.take_due(start + Duration::from_secs(10)), ["grocer"]);
+        assert!(models.take_due(start + Duration::from_secs(30)).is_empty());
+    }
 }
