@@ -17,11 +17,31 @@ pub fn components_dir() -> PathBuf {
 
 /// Where component `name` is once built.
 pub fn component_path(name: &str) -> PathBuf {
-    components_dir().join(format!("target/wasm32-wasip2/release/{name}.wasm"))
+    let file = name.replace('-', "_");
+    components_dir().join(format!("target/wasm32-wasip2/release/{file}.wasm"))
 }
+
+/// Guests that exist only for the edge node's own tests (`components/edge-probe`).
+pub const TEST_GUESTS: [&str; 1] = ["edge-probe"];
 
 /// Builds every component; returns their paths in [`COMPONENTS`] order.
 pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {
+    build(&COMPONENTS)?;
+    Ok(COMPONENTS.iter().map(|c| component_path(c)).collect())
+}
+
+/// Builds the components and the test guests in one cargo run.
+pub fn build_all() -> anyhow::Result<()> {
+    let all: Vec<&str> = COMPONENTS
+        .iter()
+        .chain(TEST_GUESTS.iter())
+        .copied()
+        .collect();
+    build(&all)
+}
+
+/// Builds the named crates of `components/` for `wasm32-wasip2`.
+pub fn build(packages: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build.current_dir(components_dir()).args([
@@ -31,7 +51,7 @@ pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {
         "--target",
         "wasm32-wasip2",
     ]);
-    for c in COMPONENTS {
+    for c in packages {
         build.args(["-p", c]);
     }
     let status = build
@@ -42,5 +62,5 @@ pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {
             "building the components failed ({status}); is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`"
         );
     }
-    Ok(COMPONENTS.iter().map(|c| component_path(c)).collect())
+    Ok(())
 }

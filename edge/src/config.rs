@@ -29,10 +29,16 @@ impl Variables {
 
 impl wit::Host for State {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, wit::Error>> {
+        if !self.access.variables {
+            return Ok(Ok(None));
+        }
         Ok(Ok(self.variables.get(&key).map(str::to_owned)))
     }
 
     fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, wit::Error>> {
+        if !self.access.variables {
+            return Ok(Ok(Vec::new()));
+        }
         Ok(Ok(self
             .variables
             .0

@@ -304,6 +304,9 @@ impl store::Host for State {
         &mut self,
         identifier: String,
     ) -> wasmtime::Result<Result<Resource<Bucket>, store::Error>> {
+        if !self.access.key_value_stores {
+            return Ok(Err(store::Error::AccessDenied));
+        }
         let Some(backend) = self.stores.0.get(&identifier).cloned() else {
             return Ok(Err(store::Error::NoSuchStore));
         };

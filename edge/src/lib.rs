@@ -24,10 +24,16 @@
 //! - `state`: per-call store state.
 //! - `runtime`: engine, linker, compiled components.
 
+pub mod app;
 pub mod bindings;
 pub mod build;
+mod cache;
 pub mod config;
 pub mod kv;
 pub mod manifest;
+pub mod outbound;
+pub mod region;
+pub mod router;
 pub mod runtime;
+pub mod server;
 pub mod state;

@@ -1,32 +1,71 @@
-//! The wasmtime engine and linker, and components compiled once into `InstancePre`s.
+//! The wasmtime engine and linker, the limits every instance runs under, and components
+//! compiled once (cached on disk by content hash) into `InstancePre`s, with their
+//! dependencies linked.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
+use sha2::{Digest, Sha256};
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::EdgeHost;
 use crate::config::Variables;
 use crate::kv::Stores;
-use crate::state::State;
+use crate::state::{Access, State};
+
+/// How often the engine's epoch advances: the granularity of the CPU deadline.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What one instance may use. None of these can take the node down: a component that
+/// exceeds one traps, and only its own request fails.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The most any one linear memory may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// How long one request may run, from instantiation to its last write.
+    pub deadline: Duration,
+    /// The largest request body accepted, in bytes.
+    pub body_bytes: u64,
+    /// How many requests may run at once; more get a fast 503.
+    pub max_instances: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            deadline: Duration::from_secs(5),
+            body_bytes: 1 << 20,
+            max_instances: 64,
+        }
+    }
+}
 
 /// One engine and one linker for every component of the node.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<State>,
+    limits: Limits,
+    cache: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("limits", &self.limits)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
     }
 }
 
 /// A compiled component, ready to instantiate.
 #[derive(Clone)]
 pub struct Loaded {
+    pub component: Component,
     pub pre: InstancePre<State>,
 }
 
@@ -36,37 +75,218 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
+/// One import of a component satisfied by another component's export of the same
+/// interface (`[component.<id>.dependencies]`).
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    /// The import, e.g. `meridian:edge/catalogue@0.1.0`.
+    pub import: String,
+    /// The export of `provider` that satisfies it (usually the same name).
+    pub export: String,
+    pub provider: Loaded,
+    /// What the dependency may use of the importing component's configuration.
+    pub access: Access,
+}
+
 impl Runtime {
+    /// A runtime with the default limits and no compilation cache.
     pub fn new() -> anyhow::Result<Self> {
+        Self::with_limits(Limits::default(), None)
+    }
+
+    /// A runtime whose instances run under `limits`, caching compiled components in
+    /// `cache` when given.
+    pub fn with_limits(limits: Limits, cache: Option<PathBuf>) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let mut pool = PoolingAllocationConfig::new();
+        // A request may hold the component, its dependencies and chained components.
+        let instances = u32::try_from(limits.max_instances.saturating_mul(8))
+            .unwrap_or(u32::MAX)
+            .max(1000);
+        pool.total_component_instances(instances);
+        pool.total_core_instances(instances.saturating_mul(4));
+        pool.total_memories(instances.saturating_mul(2));
+        pool.total_tables(instances.saturating_mul(2));
+        pool.max_memory_size(limits.memory_bytes);
+        pool.max_core_instances_per_component(64);
+        pool.max_memories_per_component(16);
+        pool.max_tables_per_component(16);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        start_epoch_ticker(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+            .map_err(anyhow::Error::from)?;
         EdgeHost::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)
             .map_err(anyhow::Error::from)?;
-        Ok(Self { engine, linker })
+        Ok(Self {
+            engine,
+            linker,
+            limits,
+            cache,
+        })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    /// Compiles the component at `path` and resolves its imports.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compiles the component at `path` (or reads it from the cache) and resolves its
+    /// imports.
     pub fn load(&self, path: &Path) -> anyhow::Result<Loaded> {
-        let component = Component::from_file(&self.engine, path)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("failed to compile {}", path.display()))?;
-        let pre = self
-            .linker
+        self.load_with(path, &[])
+    }
+
+    /// Like [`Runtime::load`], with some imports satisfied by other components.
+    pub fn load_with(&self, path: &Path, dependencies: &[Dependency]) -> anyhow::Result<Loaded> {
+        let component = self.compile(path)?;
+        let mut linker = self.linker.clone();
+        for (slot, dependency) in dependencies.iter().enumerate() {
+            link_dependency(&self.engine, &mut linker, &component, slot, dependency).with_context(
+                || {
+                    format!(
+                        "failed to link {} of {} to its dependency",
+                        dependency.import,
+                        path.display()
+                    )
+                },
+            )?;
+        }
+        let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("failed to link {}", path.display()))?;
-        Ok(Loaded { pre })
+        Ok(Loaded { component, pre })
     }
 
-    /// A store for one instance with its key-value stores and variables.
-    pub fn store(&self, stores: Stores, variables: Arc<Variables>) -> Store<State> {
-        Store::new(&self.engine, State::new(stores, variables))
+    fn compile(&self, path: &Path) -> anyhow::Result<Component> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+        let Some(cache) = &self.cache else {
+            return Component::new(&self.engine, &bytes)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("failed to compile {}", path.display()));
+        };
+        // Keyed by the component's bytes and by everything in the engine that changes
+        // compiled code, so a stale artifact is never picked up.
+        let mut hash = Sha256::new();
+        hash.update(&bytes);
+        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(
+            &self.engine.precompile_compatibility_hash(),
+            &mut engine_hash,
+        );
+        hash.update(std::hash::Hasher::finish(&engine_hash).to_le_bytes());
+        let file = cache.join(format!("{}.cwasm", hex::encode(hash.finalize())));
+        if file.exists()
+            && let Ok(component) = crate::cache::deserialize(&self.engine, &file)
+        {
+            return Ok(component);
+        }
+        let component = Component::new(&self.engine, &bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("failed to compile {}", path.display()))?;
+        if let Err(e) = crate::cache::store(cache, &file, &component) {
+            tracing::warn!(error = %e, "could not write the compiled-component cache");
+        }
+        Ok(component)
     }
+
+    /// A store for one instance with its key-value stores and variables, under the
+    /// runtime's memory limit and CPU deadline.
+    pub fn store(&self, stores: Stores, variables: Arc<Variables>) -> Store<State> {
+        self.store_for(State::new(stores, variables))
+    }
+
+    /// A store for `state`, under the runtime's memory limit and CPU deadline.
+    pub fn store_for(&self, state: State) -> Store<State> {
+        let mut store = Store::new(
+            &self.engine,
+            state.with_memory_limit(self.limits.memory_bytes),
+        );
+        store.limiter(|s| &mut s.limiter);
+        let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("failed to start the epoch ticker thread");
+}
+
+/// Defines every function of `dependency.import` in `linker` as a call into the
+/// provider, instantiated in the caller's store on its first call (a page that never
+/// searches never pays for the catalogue's instantiation).
+fn link_dependency(
+    engine: &Engine,
+    linker: &mut Linker<State>,
+    importer: &Component,
+    slot: usize,
+    dependency: &Dependency,
+) -> anyhow::Result<()> {
+    let importer_type = importer.component_type();
+    let imported = importer_type
+        .get_import(engine, &dependency.import)
+        .ok_or_else(|| anyhow!("the component does not import {}", dependency.import))?;
+    let ComponentItem::ComponentInstance(interface) = imported.ty else {
+        return Err(anyhow!("{} is not an interface", dependency.import));
+    };
+    let provider = &dependency.provider.component;
+    let exported = provider
+        .get_export_index(None, dependency.export.as_str())
+        .ok_or_else(|| anyhow!("the dependency does not export {}", dependency.export))?;
+    let mut instance = linker
+        .instance(&dependency.import)
+        .map_err(anyhow::Error::from)?;
+    for (name, item) in interface.exports(engine) {
+        if !matches!(item.ty, ComponentItem::ComponentFunc(_)) {
+            continue;
+        }
+        let function = provider
+            .get_export_index(Some(&exported), name)
+            .ok_or_else(|| anyhow!("the dependency's {} has no {name}", dependency.export))?;
+        let pre = dependency.provider.pre.clone();
+        let access = dependency.access;
+        instance
+            .func_new(name, move |mut store, _ty, params, results| {
+                let previous = std::mem::replace(&mut store.data_mut().access, access);
+                let outcome = (|| {
+                    let provider = match store.data().dependencies.get(&slot) {
+                        Some(instance) => *instance,
+                        None => {
+                            let instance = pre.instantiate(&mut store)?;
+                            store.data_mut().dependencies.insert(slot, instance);
+                            instance
+                        }
+                    };
+                    let func = provider
+                        .get_func(&mut store, function)
+                        .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))?;
+                    func.call(&mut store, params, results)
+                })();
+                store.data_mut().access = previous;
+                outcome
+            })
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok(())
 }

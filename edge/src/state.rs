@@ -1,19 +1,52 @@
-//! The state of one component instance: WASI, its resource table, the key-value stores it
-//! may open and its variables.
+//! The state of one store: WASI, `wasi:http`, its resource table, the key-value stores and
+//! variables its component may use, the instances of the component's dependencies made so
+//! far, and what the limits saw.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Instance, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Variables;
 use crate::kv::Stores;
 
 pub struct State {
     pub(crate) wasi: WasiCtx,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) hooks: Box<dyn WasiHttpHooks>,
+    deny: crate::outbound::DenyAll,
     pub(crate) table: ResourceTable,
     pub(crate) stores: Stores,
     pub(crate) variables: Arc<Variables>,
+    /// What the code running now may use of the component's configuration: everything for
+    /// the component itself, what `inherit_configuration` grants while a dependency runs.
+    pub(crate) access: Access,
+    /// Instances of the component's dependencies, made on their first call.
+    pub(crate) dependencies: HashMap<usize, Instance>,
+    pub(crate) limiter: MemoryLimiter,
+}
+
+/// Which parts of its component's configuration running code may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub key_value_stores: bool,
+    pub variables: bool,
+    pub allowed_outbound_hosts: bool,
+}
+
+impl Access {
+    pub const ALL: Self = Self {
+        key_value_stores: true,
+        variables: true,
+        allowed_outbound_hosts: true,
+    };
+    pub const NONE: Self = Self {
+        key_value_stores: false,
+        variables: false,
+        allowed_outbound_hosts: false,
+    };
 }
 
 impl std::fmt::Debug for State {
@@ -21,20 +54,95 @@ impl std::fmt::Debug for State {
         f.debug_struct("State")
             .field("stores", &self.stores)
             .field("variables", &self.variables)
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }
 
 impl State {
     /// State for one instance that may open `stores` and read `variables`. The guest gets
-    /// no environment, arguments, files or sockets: only a clock and randomness.
+    /// no environment, arguments, files or sockets: only a clock and randomness; and no
+    /// outbound HTTP until [`State::with_outbound`] grants it.
     pub fn new(stores: Stores, variables: Arc<Variables>) -> Self {
         Self {
             wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            hooks: Box::new(crate::outbound::DenyAll),
+            deny: crate::outbound::DenyAll,
             table: ResourceTable::new(),
             stores,
             variables,
+            access: Access::ALL,
+            dependencies: HashMap::new(),
+            limiter: MemoryLimiter::default(),
         }
+    }
+
+    /// Outbound HTTP through `hooks` (the allow-list and in-process chaining).
+    pub fn with_outbound(mut self, hooks: Box<dyn WasiHttpHooks>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// Environment variables the guest sees (`[component.<id>] environment`).
+    pub fn with_environment(mut self, environment: &[(String, String)]) -> Self {
+        if !environment.is_empty() {
+            self.wasi = WasiCtx::builder().envs(environment).build();
+        }
+        self
+    }
+
+    /// Caps each linear memory at `bytes`.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.limiter.max_bytes = bytes;
+        self
+    }
+
+    /// Whether a memory grew past the cap (the guest then fails to allocate and traps).
+    pub fn memory_exceeded(&self) -> bool {
+        self.limiter.exceeded
+    }
+}
+
+/// Refuses memory growth past a cap and remembers that it did, so a trap that follows is
+/// reported as the memory limit rather than a guest bug.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    max_bytes: usize,
+    exceeded: bool,
+}
+
+impl Default for MemoryLimiter {
+    fn default() -> Self {
+        Self {
+            max_bytes: usize::MAX,
+            exceeded: false,
+        }
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // A table entry is a pointer: a million is far beyond any real component.
+        Ok(desired <= 1_000_000)
     }
 }
 
@@ -43,6 +151,21 @@ impl WasiView for State {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        let hooks: &mut dyn WasiHttpHooks = if self.access.allowed_outbound_hosts {
+            self.hooks.as_mut()
+        } else {
+            &mut self.deny
+        };
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks,
         }
     }
 }

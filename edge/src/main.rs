@@ -1,0 +1,206 @@
+//! `edge`: Meridian's edge node.
+//!
+//! ```text
+//! edge up --manifest spin.toml --listen 127.0.0.1:3000 --regions region-config/regions.toml
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use edge::app::{App, AppOptions, KeyValue};
+use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
+use edge::runtime::{Limits, Runtime};
+use edge::server::{HEALTH_PATH, Node};
+use region_config::RegionConfig;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "edge",
+    about = "Meridian's edge node: runs the components of a spin.toml"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the application's HTTP routes.
+    Up(Up),
+}
+
+#[derive(Debug, clap::Args)]
+struct Up {
+    /// The application manifest (Spin manifest version 2).
+    #[arg(long, default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:3000", env = "MERIDIAN_EDGE_LISTEN")]
+    listen: SocketAddr,
+    /// Spin runtime configuration (key-value stores).
+    #[arg(long)]
+    runtime_config: Option<PathBuf>,
+    /// Keep the `default` key-value store on this Redis server instead of in memory.
+    #[arg(long, env = "MERIDIAN_EDGE_REDIS_URL")]
+    redis_url: Option<String>,
+    /// The compliance-owned region configuration.
+    #[arg(
+        long,
+        default_value = "region-config/regions.toml",
+        env = "MERIDIAN_REGIONS"
+    )]
+    regions: PathBuf,
+    /// The CDN header carrying the shopper's country (ISO 3166 alpha-2).
+    #[arg(long, default_value = DEFAULT_COUNTRY_HEADER)]
+    country_header: String,
+    /// An application variable, `NAME=VALUE` (repeatable; beats SPIN_VARIABLE_NAME).
+    #[arg(long = "variable", value_parser = parse_variable)]
+    variables: Vec<(String, String)>,
+    /// The most one instance's linear memory may grow to, in MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_limit_mib: usize,
+    /// How long one request may run, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    deadline_ms: u64,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body_bytes: u64,
+    /// How many requests may run at once; more get a fast 503.
+    #[arg(long, default_value_t = 64)]
+    max_instances: usize,
+    /// Where compiled components are cached (default: `target/edge-cache` beside the manifest).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+}
+
+fn parse_variable(value: &str) -> Result<(String, String), String> {
+    value
+        .split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{value:?} is not NAME=VALUE"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
+        )
+        .init();
+    let Command::Up(up) = Cli::parse().command;
+    up.run().await
+}
+
+impl Up {
+    async fn run(self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let regions = RegionConfig::from_path(&self.regions)
+            .map_err(|e| anyhow::anyhow!("{}", e.render(&self.regions.display().to_string())))?
+            .with_core_url_overrides(|k| std::env::var(k).ok())
+            .map_err(|p| anyhow::anyhow!("{p}"))?;
+        let regions = RegionRouting::new(regions, &self.country_header)?;
+        let limits = Limits {
+            memory_bytes: self.memory_limit_mib << 20,
+            deadline: Duration::from_millis(self.deadline_ms),
+            body_bytes: self.max_body_bytes,
+            max_instances: self.max_instances,
+        };
+        let cache = self.cache_dir.clone().unwrap_or_else(|| {
+            self.manifest
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("target/edge-cache")
+        });
+        let runtime = Runtime::with_limits(limits.clone(), Some(cache.clone()))?;
+        let key_value = match &self.redis_url {
+            Some(url) => KeyValue::Redis(url.clone()),
+            None => KeyValue::Memory,
+        };
+        let options = AppOptions {
+            manifest: self.manifest.clone(),
+            variables: self.variables.clone(),
+            environment: std::env::vars()
+                .filter(|(k, _)| k.starts_with("SPIN_VARIABLE_"))
+                .collect(),
+            runtime_config: self.runtime_config.clone(),
+            key_value,
+        };
+        let app = App::load(&runtime, &options)
+            .with_context(|| format!("failed to load {}", self.manifest.display()))?;
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", self.listen))?;
+        let address = listener.local_addr()?;
+
+        println!(
+            "edge: application {:?} from {} ({} components, loaded in {} ms; compiled cache in {})",
+            app.name,
+            self.manifest.display(),
+            app.components.len(),
+            started.elapsed().as_millis(),
+            cache.display()
+        );
+        let mut ids: Vec<&String> = app.components.keys().collect();
+        ids.sort();
+        for id in ids {
+            let c = &app.components[id];
+            println!(
+                "  component {id}: {}{}",
+                if c.http.is_some() { "http" } else { "library" },
+                if c.allowed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", outbound {:?}", c.allowed)
+                }
+            );
+        }
+        for (route, component) in app.router.routes() {
+            println!("  route {route} -> {component}");
+        }
+        for component in app.router.private() {
+            println!("  private route -> {component} (http://{component}.spin.internal)");
+        }
+        println!(
+            "  key-value default store: {}",
+            if self.redis_url.is_some() {
+                "Redis"
+            } else {
+                "in memory"
+            }
+        );
+        println!(
+            "  limits: {} MiB memory, {} ms per request, {} bytes of body, {} instances at once",
+            self.memory_limit_mib, self.deadline_ms, self.max_body_bytes, self.max_instances
+        );
+        println!(
+            "edge: listening on http://{address} (health: http://{address}{HEALTH_PATH}); Ctrl-C stops"
+        );
+
+        let node = Node::new(runtime, app, regions);
+        node.serve(listener, shutdown_signal()).await?;
+        println!("edge: stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,405 @@
+//! The HTTP side of the node: hyper accepts requests, the router picks a component, and
+//! each request runs on a fresh instance (from the component's pre-instantiated template,
+//! pooling allocator) on a blocking thread, so a busy guest never stalls the accept loop.
+//! Response bodies stream as the guest writes them.
+//!
+//! What a shopper sees when something goes wrong is a small HTML page with a clear status:
+//! 404 (no route), 413 (body too large), 503 (the node is at its instance limit, or the
+//! component ran past its CPU deadline or memory cap), 500 (the component trapped).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
+
+use crate::app::{App, AppComponent};
+use crate::outbound::{Chain, Origin, Outbound, ResponseFuture};
+use crate::region::{REGION_HEADER, RegionRouting, Shopper};
+use crate::runtime::Runtime;
+use crate::state::State;
+
+/// The node's own health endpoint (never routed to a component).
+pub const HEALTH_PATH: &str = "/_edge/healthz";
+
+/// A running application and what serves it.
+pub struct Node {
+    pub runtime: Runtime,
+    pub app: App,
+    pub regions: RegionRouting,
+    cores: Vec<(String, Origin)>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("app", &self.app.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a request did not get the component's own response.
+#[derive(Debug)]
+pub enum Failure {
+    NotFound,
+    Busy,
+    BodyTooLarge,
+    BadRequest(&'static str),
+    Deadline,
+    Memory,
+    Trap(String),
+}
+
+impl Failure {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Busy | Self::Deadline | Self::Memory => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Trap(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable code for logs and the `x-meridian-error` header.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Busy => "busy",
+            Self::BodyTooLarge => "body_too_large",
+            Self::BadRequest(_) => "bad_request",
+            Self::Deadline => "deadline",
+            Self::Memory => "memory",
+            Self::Trap(_) => "trap",
+        }
+    }
+
+    fn page(&self) -> Response<WasiBody> {
+        let (title, text) = match self {
+            Self::NotFound => ("Page not found", "There is no page at this address."),
+            Self::Busy => (
+                "Busy",
+                "The shop is very busy right now. Please try again in a moment.",
+            ),
+            Self::BodyTooLarge => (
+                "Request too large",
+                "What was sent is larger than the shop accepts.",
+            ),
+            Self::BadRequest(why) => ("Bad request", *why),
+            Self::Deadline | Self::Memory => (
+                "Temporarily unavailable",
+                "This page took too long to prepare. Please try again in a moment.",
+            ),
+            Self::Trap(_) => (
+                "Something went wrong",
+                "This page could not be shown. Please try again in a moment.",
+            ),
+        };
+        let html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>\n"
+        );
+        let mut response = Response::new(full(html));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        headers.insert("x-meridian-error", HeaderValue::from_static(self.code()));
+        if matches!(self, Self::Busy | Self::Deadline | Self::Memory) {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+fn full(body: impl Into<Bytes>) -> WasiBody {
+    Full::new(body.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync()
+}
+
+/// Headers a client may not send: the node sets them.
+const NODE_HEADERS: [&str; 8] = [
+    REGION_HEADER,
+    "spin-full-url",
+    "spin-path-info",
+    "spin-matched-route",
+    "spin-component-route",
+    "spin-raw-component-route",
+    "spin-base-path",
+    "spin-client-addr",
+];
+
+impl Node {
+    pub fn new(runtime: Runtime, app: App, regions: RegionRouting) -> Arc<Self> {
+        let cores = app.core_origins(&regions.config);
+        let permits = Arc::new(Semaphore::new(runtime.limits().max_instances));
+        Arc::new(Self {
+            runtime,
+            app,
+            regions,
+            cores,
+            permits,
+        })
+    }
+
+    /// Serves connections from `listener` until `shutdown` completes, then lets requests
+    /// in flight finish (for at most the CPU deadline).
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, client) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let node = self.clone();
+            let service = hyper::service::service_fn(move |request| {
+                let node = node.clone();
+                async move { Ok::<_, Infallible>(node.handle(request, client).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            });
+        }
+        let grace = self.runtime.limits().deadline + std::time::Duration::from_secs(1);
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still running after the grace period were cut off");
+        }
+        Ok(())
+    }
+
+    /// Answers one request from a shopper.
+    pub async fn handle(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<WasiBody> {
+        let started = Instant::now();
+        let method = request.method().clone();
+        // Logged without the query string: it may hold search terms or tokens.
+        let path = request.uri().path().to_owned();
+        if path == HEALTH_PATH {
+            return Response::new(full("ok\n"));
+        }
+        let shopper = self.regions.shopper(request.headers());
+        let outcome = self.route(request, client, &shopper).await;
+        let (response, component) = match outcome {
+            Ok((response, component)) => (response, component),
+            Err((failure, component)) => {
+                if let Failure::Trap(detail) = &failure {
+                    tracing::warn!(component = component.as_deref().unwrap_or("-"), %detail, "component trapped");
+                }
+                (failure.page(), component)
+            }
+        };
+        tracing::info!(
+            target: "edge::access",
+            %method,
+            %path,
+            component = component.as_deref().unwrap_or("-"),
+            region = %shopper.region,
+            status = response.status().as_u16(),
+            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
+        response
+    }
+
+    async fn route(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+        client: SocketAddr,
+        shopper: &Shopper,
+    ) -> Result<(Response<WasiBody>, Option<String>), (Failure, Option<String>)> {
+        let path = request.uri().path().to_owned();
+        let Some(matched) = self.app.router.route(&path) else {
+            return Err((Failure::NotFound, None));
+        };
+        let id = matched.component.to_owned();
+        let fail = |f| (f, Some(id.clone()));
+        let component = self.app.components[matched.component].clone();
+        let limit = self.runtime.limits().body_bytes;
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(fail(Failure::BodyTooLarge));
+        }
+        let (mut parts, body) = request.into_parts();
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+            .to_owned();
+        let full_url = format!(
+            "http://{host}{}",
+            parts.uri.path_and_query().map_or("/", |p| p.as_str())
+        );
+        let headers = &mut parts.headers;
+        for name in NODE_HEADERS {
+            headers.remove(name);
+        }
+        let set = |headers: &mut http::HeaderMap, name: &'static str, value: &str| {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.insert(name, v);
+            }
+        };
+        set(headers, REGION_HEADER, &shopper.region);
+        set(headers, "spin-full-url", &full_url);
+        set(headers, "spin-path-info", matched.path_info);
+        set(headers, "spin-matched-route", matched.route);
+        set(headers, "spin-raw-component-route", matched.route);
+        set(headers, "spin-component-route", matched.base);
+        set(headers, "spin-base-path", "/");
+        set(headers, "spin-client-addr", &client.to_string());
+        let body = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
+            .map_err(|e| match e.downcast::<hyper::Error>() {
+                Ok(e) => wasmtime_wasi_http::Error::Hyper(*e),
+                Err(_) => wasmtime_wasi_http::Error::HttpRequestBodySize(None),
+            })
+            .boxed_unsync();
+        let request = Request::from_parts(parts, body);
+        self.run(component, request, shopper)
+            .await
+            .map(|r| (r, Some(id.clone())))
+            .map_err(fail)
+    }
+
+    /// Runs `request` on a fresh instance of `component`.
+    pub async fn run(
+        self: &Arc<Self>,
+        component: Arc<AppComponent>,
+        request: Request<WasiBody>,
+        shopper: &Shopper,
+    ) -> Result<Response<WasiBody>, Failure> {
+        let Some(pre) = component.http.clone() else {
+            return Err(Failure::NotFound);
+        };
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Failure::Busy)?;
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let node = self.clone();
+        let shopper = shopper.clone();
+        let task = tokio::task::spawn_blocking(move || -> Result<(), Failure> {
+            // Held until the guest has written its whole body.
+            let _permit = permit;
+            let outbound = Outbound {
+                component: component.id.as_str().into(),
+                allowed: component.allowed.clone(),
+                cores: Arc::new(App::core_policy(&node.cores, &shopper.region)),
+                chain: Some(Arc::new(NodeChain {
+                    node: node.clone(),
+                    shopper,
+                })),
+            };
+            let state = State::new(component.stores.clone(), component.variables.clone())
+                .with_environment(&component.environment)
+                .with_outbound(Box::new(outbound));
+            let mut store = node.runtime.store_for(state);
+            let request = store
+                .data_mut()
+                .http()
+                .new_incoming_request(Scheme::Http, request)
+                .map_err(|_| Failure::BadRequest("The request has no Host header."))?;
+            let out = store
+                .data_mut()
+                .http()
+                .new_response_outparam(sender)
+                .map_err(|e| Failure::Trap(e.to_string()))?;
+            let outcome = pre.instantiate(&mut store).and_then(|proxy| {
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, request, out)
+            });
+            outcome.map_err(|e| classify(&e, store.data()))
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(Failure::Trap(format!(
+                "the component answered an error: {code:?}"
+            ))),
+            // The guest never set a response: the task says why.
+            Err(_) => match task.await {
+                Ok(Ok(())) => Err(Failure::Trap("the component set no response".into())),
+                Ok(Err(failure)) => Err(failure),
+                Err(e) => Err(Failure::Trap(e.to_string())),
+            },
+        }
+    }
+}
+
+/// Names why a guest call failed: the CPU deadline, the memory cap, or a trap.
+fn classify(error: &wasmtime::Error, state: &State) -> Failure {
+    if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+        return Failure::Deadline;
+    }
+    if state.memory_exceeded() {
+        return Failure::Memory;
+    }
+    Failure::Trap(format!("{error:#}"))
+}
+
+/// Service chaining: a request to `http://<component>.spin.internal` runs on that
+/// component in this process, for the same shopper.
+struct NodeChain {
+    node: Arc<Node>,
+    shopper: Shopper,
+}
+
+impl Chain for NodeChain {
+    fn call(&self, component: &str, mut request: Request<WasiBody>) -> ResponseFuture {
+        let node = self.node.clone();
+        let shopper = self.shopper.clone();
+        let target = node.app.components.get(component).cloned();
+        Box::pin(async move {
+            let Some(target) = target else {
+                return Err(wasmtime_wasi_http::Error::DestinationNotFound);
+            };
+            if let Ok(v) = HeaderValue::from_str(&shopper.region) {
+                request.headers_mut().insert(REGION_HEADER, v);
+            }
+            node.run(target, request, &shopper)
+                .await
+                .map_err(|f| match f {
+                    Failure::Busy => wasmtime_wasi_http::Error::ConnectionLimitReached,
+                    Failure::NotFound => wasmtime_wasi_http::Error::DestinationNotFound,
+                    _ => wasmtime_wasi_http::Error::DestinationUnavailable,
+                })
+        })
+    }
+}

@@ -1,0 +1,207 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use edge::app::{App, AppOptions, KeyValue};
+use edge::kv::{Backend, MemoryBackend};
+use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
+use edge::runtime::{Limits, Runtime};
+use edge::server::Node;
+use http_body_util::Full;
+use region_config::RegionConfig;
+
+/// A node serving the test application on a local port.
+pub struct TestNode {
+    pub url: String,
+    pub backend: Arc<dyn Backend>,
+}
+
+/// Local HTTP servers the probe may call: a plain upstream and two regional "cores".
+pub struct Upstreams {
+    pub upstream: SocketAddr,
+    pub eu_west: SocketAddr,
+    pub us_east: SocketAddr,
+}
+
+/// A runtime for the node and upstreams, alive for the whole test binary (each test has
+/// its own runtime, which would stop a node started on it).
+fn background() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// Runs `future` to completion on the background runtime, from any thread (tests are
+/// themselves async, and may not block their own runtime).
+fn on_background<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    background().spawn(async move {
+        let _ = sender.send(future.await);
+    });
+    receiver.recv().unwrap()
+}
+
+/// Answers every request with `name`, the path and the Host it was sent to.
+async fn upstream(name: &'static str) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let service = hyper::service::service_fn(move |request: http::Request<_>| {
+                let host = request
+                    .headers()
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let text = format!("{name} {} host={host}", request.uri().path());
+                async move {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(
+                        text,
+                    ))))
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    address
+}
+
+pub fn upstreams() -> &'static Upstreams {
+    static UP: OnceLock<Upstreams> = OnceLock::new();
+    UP.get_or_init(|| {
+        on_background(async {
+            Upstreams {
+                upstream: upstream("upstream").await,
+                eu_west: upstream("eu-west-core").await,
+                us_east: upstream("us-east-core").await,
+            }
+        })
+    })
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/spin.toml"))
+}
+
+fn regions() -> RegionConfig {
+    RegionConfig::from_path(
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../region-config/regions.toml"
+        ))
+        .as_path(),
+    )
+    .unwrap()
+}
+
+/// Builds the components and the probe once per test binary.
+fn built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| edge::build::build_all().unwrap());
+}
+
+/// The test application's options over `key_value`.
+pub fn options(key_value: KeyValue, extra: &[(&str, &str)]) -> AppOptions {
+    let up = upstreams();
+    let mut variables = vec![
+        ("upstream".to_owned(), up.upstream.to_string()),
+        (
+            "core_url_eu_west".to_owned(),
+            format!("http://{}", up.eu_west),
+        ),
+        (
+            "core_url_us_east".to_owned(),
+            format!("http://{}", up.us_east),
+        ),
+    ];
+    variables.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    AppOptions {
+        manifest: manifest(),
+        variables,
+        environment: Default::default(),
+        runtime_config: None,
+        key_value,
+    }
+}
+
+/// The limits most tests run under: tight enough that the loop and the bomb end fast.
+pub fn test_limits() -> Limits {
+    Limits {
+        memory_bytes: 32 << 20,
+        deadline: Duration::from_millis(500),
+        body_bytes: 64 << 10,
+        max_instances: 16,
+    }
+}
+
+/// Starts a node with `limits` over `key_value`.
+pub fn start(limits: Limits, options: AppOptions, backend: Arc<dyn Backend>) -> TestNode {
+    built();
+    let cache = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/edge-cache-tests"
+    ));
+    let runtime = Runtime::with_limits(limits, Some(cache)).unwrap();
+    let app = App::load(&runtime, &options).unwrap();
+    let routing = RegionRouting::new(regions(), DEFAULT_COUNTRY_HEADER).unwrap();
+    let node = Node::new(runtime, app, routing);
+    let address = on_background(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(node.serve(listener, std::future::pending()));
+        address
+    });
+    TestNode {
+        url: format!("http://{address}"),
+        backend,
+    }
+}
+
+/// The node most tests share: in-memory store, [`test_limits`].
+pub fn shared() -> &'static TestNode {
+    static NODE: OnceLock<TestNode> = OnceLock::new();
+    NODE.get_or_init(|| {
+        let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+        start(
+            test_limits(),
+            options(KeyValue::Shared(backend.clone()), &[]),
+            backend,
+        )
+    })
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// `GET url` with headers; status and body text.
+pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = client().get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}

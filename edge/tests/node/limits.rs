@@ -1,0 +1,108 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use edge::app::KeyValue;
+use edge::kv::{Backend, MemoryBackend};
+use edge::runtime::Limits;
+
+use crate::harness::{client, get, options, shared, start, test_limits};
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped_with_a_503_and_the_node_keeps_serving() {
+    let node = shared();
+    let started = Instant::now();
+    let response = client()
+        .get(format!("{}/probe/loop", node.url))
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["x-meridian-error"], "deadline");
+    // The deadline is 500 ms; the epoch ticks every 10 ms.
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    let (status, _) = get(&format!("{}/probe/hello", node.url), &[]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_memory_bomb_is_stopped_with_a_503() {
+    let node = shared();
+    let response = client()
+        .get(format!("{}/probe/bomb", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["x-meridian-error"], "memory");
+    let (status, _) = get(&format!("{}/probe/hello", node.url), &[]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_trap_is_a_500_page() {
+    let response = client()
+        .get(format!("{}/probe/trap", shared().url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.headers()["x-meridian-error"], "trap");
+    let text = response.text().await.unwrap();
+    assert!(text.contains("<h1>Something went wrong</h1>"), "{text}");
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused_with_413() {
+    let response = client()
+        .put(format!("{}/probe/kv/too-big", shared().url))
+        .body(vec![b'x'; 65 << 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert!(shared().backend.get("too-big").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_long_body_streams_in_full() {
+    let (status, body) = get(&format!("{}/probe/stream/256", shared().url), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.len(), 256 << 10);
+    assert!(body.bytes().all(|b| b == b'x'));
+}
+
+#[tokio::test]
+async fn beyond_the_instance_limit_requests_get_a_fast_503() {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let node = start(
+        Limits {
+            max_instances: 2,
+            deadline: Duration::from_secs(5),
+            ..test_limits()
+        },
+        options(KeyValue::Shared(backend.clone()), &[]),
+        backend,
+    );
+    let sleep = format!("{}/probe/sleep/1500", node.url);
+    let slow: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(client().get(sleep.clone()).send()))
+        .collect();
+    // Let both take their instance.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = Instant::now();
+    let response = client()
+        .get(format!("{}/probe/hello", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["x-meridian-error"], "busy");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    for s in slow {
+        assert_eq!(s.await.unwrap().unwrap().status(), 200);
+    }
+    // Once they finish, the node serves again.
+    let (status, _) = get(&format!("{}/probe/hello", node.url), &[]).await;
+    assert_eq!(status, 200);
+}
