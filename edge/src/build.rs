@@ -21,6 +21,9 @@ pub fn component_path(name: &str) -> PathBuf {
     components_dir().join(format!("target/wasm32-wasip2/release/{file}.wasm"))
 }
 
+/// The storefront (`web/`), built in the components' workspace.
+pub const STOREFRONT: &str = "storefront";
+
 /// Guests that exist only for the edge node's own tests (`components/edge-probe`).
 pub const TEST_GUESTS: [&str; 1] = ["edge-probe"];
 
@@ -30,10 +33,11 @@ pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {
     Ok(COMPONENTS.iter().map(|c| component_path(c)).collect())
 }
 
-/// Builds the components and the test guests in one cargo run.
+/// Builds the components, the storefront and the test guests in one cargo run.
 pub fn build_all() -> anyhow::Result<()> {
     let all: Vec<&str> = COMPONENTS
         .iter()
+        .chain([STOREFRONT].iter())
         .chain(TEST_GUESTS.iter())
         .copied()
         .collect();

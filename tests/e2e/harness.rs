@@ -1,0 +1,397 @@
+//! Starts the parts: one regional core per region asked for (in process, each on its own
+//! database, relaying to a Redis database of this test binary's own), the sandbox PSP, and
+//! an edge node serving the real `spin.toml`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use edge::app::{App, AppOptions, KeyValue};
+use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
+use edge::runtime::{Limits, Runtime};
+use edge::server::Node;
+use region_config::RegionConfig;
+use regional_core::config::{Config, MerchantToken, Secret};
+use regional_core::{AppState, Workers};
+use serde_json::{Value, json};
+use tokio_postgres::NoTls;
+
+pub const GROCER_TOKEN: &str = "grocer-token-0123456789abcdef";
+pub const QUOTE_KEY: &str = "e2e-quote-signing-key";
+/// This binary's Redis database: the relay writes real region keys, so no other test may
+/// share it.
+pub const REDIS_DB: u8 = 9;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn redis_url() -> String {
+    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    format!("{}/{REDIS_DB}", base.trim_end_matches('/'))
+}
+
+fn server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn pool_for(url: &str) -> Pool {
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager).max_size(2).build().unwrap()
+}
+
+/// A runtime alive for the whole binary: the cores, the PSP and the node run on it.
+fn background() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+fn on_background<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    background().spawn(async move {
+        let _ = sender.send(future.await);
+    });
+    receiver.recv().unwrap()
+}
+
+/// One regional core.
+pub struct Core {
+    pub region: String,
+    pub url: String,
+    pub database_url: String,
+}
+
+/// Everything started, once per test binary.
+pub struct World {
+    pub cores: BTreeMap<String, Core>,
+    pub edge: String,
+}
+
+async fn start_core(region: &str, psp: &str) -> Core {
+    let name = format!(
+        "e2e_{}_{}",
+        region.replace('-', "_"),
+        uuid::Uuid::new_v4().simple()
+    );
+    pool_for(&server_url())
+        .get()
+        .await
+        .expect("PostgreSQL is not reachable: start it (scripts/test does)")
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let base = server_url();
+    let (prefix, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
+    let database_url = format!("{prefix}/{name}");
+    let config = Config {
+        region: region.parse().unwrap(),
+        region_config: root().join("region-config/regions.toml"),
+        database_url: Secret::new(&database_url),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        psp_urls: vec![psp.to_owned()],
+        merchant_tokens: vec![
+            format!("grocer={GROCER_TOKEN}")
+                .parse::<MerchantToken>()
+                .unwrap(),
+        ],
+        redis_url: Some(Secret::new(redis_url())),
+        quote_signing_key: Some(Secret::new(QUOTE_KEY)),
+        reservation_ttl_secs: 900,
+        db_pool_size: 8,
+    };
+    let regions = RegionConfig::from_path(&config.region_config).unwrap();
+    let state = AppState::start(&config, regions).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let workers = Workers {
+        redis_url: config.redis_url.clone(),
+        relay_interval: Duration::from_millis(20),
+        recovery_interval: Duration::from_millis(200),
+        recovery_grace: Duration::from_secs(3),
+    };
+    tokio::spawn(regional_core::serve(
+        listener,
+        state,
+        workers,
+        std::future::pending(),
+    ));
+    Core {
+        region: region.to_owned(),
+        url,
+        database_url,
+    }
+}
+
+/// The cores (eu-west and us-east), the PSP and the edge node, started once.
+pub fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        edge::build::build_all().unwrap();
+        // A clean Redis database for this run's projections.
+        let mut redis = redis::Client::open(redis_url())
+            .unwrap()
+            .get_connection()
+            .expect("Redis is not reachable: start it (scripts/test does)");
+        let _: () = redis::cmd("FLUSHDB").query(&mut redis).unwrap();
+        let cores = on_background(async {
+            let psp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let psp = format!("http://{}", psp_listener.local_addr().unwrap());
+            let sandbox = regional_core::psp_sandbox::SandboxConfig {
+                listen: psp_listener.local_addr().unwrap(),
+                fail_after_commit_percent: 0,
+                slow_ms: 5_000,
+            };
+            tokio::spawn(regional_core::psp_sandbox::serve(
+                psp_listener,
+                sandbox,
+                std::future::pending(),
+            ));
+            let mut cores = BTreeMap::new();
+            for region in ["eu-west", "us-east"] {
+                cores.insert(region.to_owned(), start_core(region, &psp).await);
+            }
+            cores
+        });
+        let mut variables: Vec<(String, String)> =
+            ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"]
+                .iter()
+                .map(|r| (format!("quote_signing_key_{r}"), QUOTE_KEY.to_owned()))
+                .collect();
+        for core in cores.values() {
+            variables.push((
+                format!("core_url_{}", core.region.replace('-', "_")),
+                core.url.clone(),
+            ));
+        }
+        let runtime = Runtime::with_limits(
+            Limits::default(),
+            Some(root().join("target/edge-cache-tests")),
+        )
+        .unwrap();
+        let options = AppOptions {
+            manifest: root().join("spin.toml"),
+            variables,
+            environment: BTreeMap::new(),
+            runtime_config: None,
+            key_value: KeyValue::Redis(redis_url()),
+        };
+        let app = App::load(&runtime, &options).unwrap();
+        let regions = RegionConfig::from_path(&root().join("region-config/regions.toml")).unwrap();
+        let node = Node::new(
+            runtime,
+            app,
+            RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER).unwrap(),
+        );
+        let edge = on_background(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(node.serve(listener, std::future::pending()));
+            url
+        });
+        World { cores, edge }
+    })
+}
+
+impl World {
+    pub fn core(&self, region: &str) -> &Core {
+        &self.cores[region]
+    }
+}
+
+/// Creates (or replaces) a product of `grocer` at `core`, priced in every region's
+/// currency, and moves `stock` units into (or, negative, out of) `warehouse`.
+pub async fn seed(core: &Core, product: &Value, stock: i32, warehouse: &str) {
+    let http = reqwest::Client::new();
+    let sku = product["sku"].as_str().unwrap();
+    let mut body = product.clone();
+    body.as_object_mut().unwrap().remove("sku");
+    let response = http
+        .put(format!("{}/v1/admin/products/{sku}", core.url))
+        .bearer_auth(GROCER_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    if stock != 0 {
+        let response = http
+            .post(format!("{}/v1/admin/stock", core.url))
+            .bearer_auth(GROCER_TOKEN)
+            .json(
+                &json!({"sku": sku, "warehouse": warehouse, "delta": stock, "reason": "delivery"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+}
+
+/// A grocery product priced alike in every currency.
+pub fn product(sku: &str, title: &str, category: &str, price: i64, tags: &[&str]) -> Value {
+    let prices: BTreeMap<&str, i64> = ["USD", "EUR", "INR", "BRL", "AUD"]
+        .iter()
+        .map(|c| (*c, price))
+        .collect();
+    json!({
+        "sku": sku,
+        "title": title,
+        "description": format!("{title}, fresh from our {category} aisle."),
+        "category": category,
+        "unit": "1 piece",
+        "tax_category": "food",
+        "prices": prices,
+        "tags": tags,
+    })
+}
+
+/// Waits until `url` (an edge page) answers 200 and contains `needle`: the relay has
+/// published what a test just seeded.
+pub async fn until_published(url: &str, headers: &[(&str, &str)], needle: &str) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let mut request = http.get(url);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        if status == 200 && text.contains(needle) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{url} never showed {needle:?}: {status} {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A shopper's browser: keeps cookies, does not follow redirects, sends a country.
+pub struct Shopper {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub country: &'static str,
+}
+
+impl Shopper {
+    pub fn new(base: &str, country: &'static str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            country,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("x-meridian-country", self.country)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Posts a form; answers the status, the `Location` header and the body.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-meridian-country", self.country)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    }
+}
+
+/// The value of the hidden input `name` in a page.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Counts `needle` in every text column of every table of a core's database.
+pub async fn count_in_database(database_url: &str, needle: &str) -> i64 {
+    let client = pool_for(database_url).get().await.unwrap();
+    let columns = client
+        .query(
+            "SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut total = 0;
+    for row in columns {
+        let (table, column): (String, String) = (row.get(0), row.get(1));
+        let sql = format!(
+            "SELECT count(*) FROM \"{table}\" WHERE \"{column}\"::text LIKE '%' || $1 || '%'"
+        );
+        total += client
+            .query_one(&sql, &[&needle])
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
+    }
+    total
+}
+
+/// Counts keys and values in this binary's Redis database holding `needle`.
+pub fn count_in_edge_store(needle: &str) -> usize {
+    let mut redis = redis::Client::open(redis_url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut redis).unwrap();
+    let mut hits = 0;
+    for key in keys {
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(&key)
+            .query(&mut redis)
+            .unwrap_or(None);
+        let value = value.unwrap_or_default();
+        if key.contains(needle) || String::from_utf8_lossy(&value).contains(needle) {
+            hits += 1;
+        }
+    }
+    hits
+}

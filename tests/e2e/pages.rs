@@ -1,0 +1,156 @@
+//! Render tests of the storefront's pages through the edge node, for two regions.
+
+use crate::harness::*;
+
+async fn catalogue() -> &'static World {
+    static SEEDED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    let world = world();
+    SEEDED.get_or_init(|| seed_catalogue(world)).await;
+    world
+}
+
+async fn seed_catalogue(world: &'static World) {
+    for region in ["eu-west", "us-east"] {
+        let core = world.core(region);
+        let warehouse = if region == "eu-west" {
+            "de-fra-1"
+        } else {
+            "us-nj-1"
+        };
+        seed(
+            core,
+            &product("MILK-PG", "Whole milk", "dairy", 129, &["milk"]),
+            3,
+            warehouse,
+        )
+        .await;
+        // Apples arrive, then all go bad: out of stock, as a hint the edge knows.
+        let apples = product("APPLE-PG", "Crisp apples", "produce", 250, &["fruit"]);
+        seed(core, &apples, 2, warehouse).await;
+        seed(core, &apples, -2, warehouse).await;
+    }
+    until_published(
+        &format!("{}/p/MILK-PG", world.edge),
+        &[("x-meridian-country", "DE")],
+        "Whole milk",
+    )
+    .await;
+    until_published(
+        &format!("{}/p/MILK-PG", world.edge),
+        &[("x-meridian-country", "US")],
+        "Whole milk",
+    )
+    .await;
+    until_published(
+        &format!("{}/p/APPLE-PG", world.edge),
+        &[("x-meridian-country", "US")],
+        "Out of stock",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_show_each_regions_currency_and_tax_rule() {
+    let world = catalogue().await;
+    let (status, de) = Shopper::new(&world.edge, "DE").get("/p/MILK-PG").await;
+    assert_eq!(status, 200);
+    assert!(de.contains("EUR") && de.contains("incl. VAT"), "{de}");
+    assert!(de.contains("Only 3 left"), "{de}");
+    let (status, us) = Shopper::new(&world.edge, "US").get("/p/MILK-PG").await;
+    assert_eq!(status, 200);
+    assert!(
+        us.contains("1.29 USD") && us.contains("plus sales tax"),
+        "{us}"
+    );
+    let (_, apples) = Shopper::new(&world.edge, "US").get("/p/APPLE-PG").await;
+    assert!(apples.contains("Out of stock"), "{apples}");
+    assert!(!apples.contains("Add to cart"), "{apples}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_search_and_empty_states() {
+    let world = catalogue().await;
+    let shopper = Shopper::new(&world.edge, "DE");
+    let (status, dairy) = shopper.get("/c/dairy?sort=price").await;
+    assert_eq!(status, 200);
+    assert!(dairy.contains("href=\"/p/MILK-PG\""), "{dairy}");
+    assert!(
+        dairy.contains("aria-current=\"true\">Price: low to high"),
+        "{dairy}"
+    );
+    let (status, _) = shopper.get("/c/dairy?sort=sideways").await;
+    assert_eq!(status, 400);
+    let (status, empty) = shopper.get("/search?q=caviar").await;
+    assert_eq!(status, 200);
+    assert!(empty.contains("Nothing matches “caviar”"), "{empty}");
+    let (status, hits) = shopper.get("/search?q=milk").await;
+    assert_eq!(status, 200);
+    assert!(hits.contains("<mark>milk</mark>"), "{hits}");
+    assert!(hits.contains("dairy (1)"), "facet: {hits}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_pages_products_and_aisles_are_real_404s() {
+    let world = catalogue().await;
+    let shopper = Shopper::new(&world.edge, "DE");
+    for path in [
+        "/p/NO-SUCH-SKU",
+        "/c/no-such-aisle",
+        "/nowhere",
+        "/orders/not-an-id?token=x",
+    ] {
+        let (status, page) = shopper.get(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("<h1>Page not found</h1>"), "{path}: {page}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_without_the_csrf_token_change_nothing() {
+    let world = catalogue().await;
+    let shopper = Shopper::new(&world.edge, "DE");
+    shopper.get("/").await;
+    let (status, _, page) = shopper
+        .post(
+            "/cart/add",
+            &[("sku", "MILK-PG"), ("quantity", "1"), ("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(status, 403, "{page}");
+    let (_, cart) = shopper.get("/cart").await;
+    assert!(cart.contains("Your cart is empty."), "{cart}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_region_page_explains_where_data_is_kept_and_a_choice_sticks() {
+    let world = catalogue().await;
+    let shopper = Shopper::new(&world.edge, "");
+    let (status, page) = shopper.get("/region").await;
+    assert_eq!(status, 200);
+    let csrf = hidden(&page, "csrf");
+    let (status, location, _) = shopper
+        .post("/region", &[("country", "FR"), ("csrf", &csrf)])
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/region")));
+    let (_, page) = shopper.get("/region").await;
+    assert!(page.contains("eu-west"), "{page}");
+    assert!(page.contains("GDPR"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_storefront_has_its_own_theme_and_product_card() {
+    let world = catalogue().await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/", world.edge))
+        .header("host", "corner.localhost")
+        .header("x-meridian-country", "DE")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("THE CORNER SHOP"), "{page}");
+    assert!(page.contains("--color-primary:#4b2bb3"), "{page}");
+}

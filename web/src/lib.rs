@@ -1,0 +1,28 @@
+//! Meridian's storefront: Leptos pages rendered on the server inside a
+//! `wasi:http/incoming-handler@0.2` component at the edge, calling the catalogue, cart,
+//! pricing and personalisation components through their typed WIT interfaces
+//! (`storefront-imports`, composed at load time), and the shopper's home region core for
+//! checkout and order status. Pages work without JavaScript: links and plain forms.
+//!
+//! # Layout
+//!
+//! - `app`: routes and handlers (sessions in cookies, CSRF, checkout).
+//! - `pages`: the pages as Leptos views.
+//! - `components`: the theming components merchants compose or override.
+//! - `theme`, `merchants`: theme files and the storefronts served, chosen by `Host`.
+//! - `site`: the per-request page context (region from region-config, session).
+//! - `http`: requests, responses, cookies and forms; `platform`: outbound HTTP;
+//!   `wasm`: the wasi:http export.
+
+pub mod app;
+pub mod bindings;
+pub mod components;
+pub mod http;
+pub mod merchants;
+pub mod pages;
+pub mod platform;
+pub mod site;
+pub mod theme;
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod wasm;
