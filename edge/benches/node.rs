@@ -1,0 +1,255 @@
+//! The edge node over HTTP, as shoppers reach it: per-request instantiation time, and
+//! requests per second with p50/p99 latency at concurrency 1 and 32, for
+//!
+//! - a trivial component (`/probe/hello` of the probe guest),
+//! - a real catalogue read (`/probe/product/{sku}`: the probe calls the catalogue
+//!   component through its typed import, which reads the 10,000-SKU projection),
+//! - the storefront's pages `/`, `/c/{aisle}` (24 products) and `/p/{sku}`,
+//! - and, as the native baseline, the trivial and catalogue handlers in axum.
+//!
+//! The node, the load generator and (for the baseline) axum share this machine's cores.
+//!
+//! `cargo bench -p edge --bench node` (BENCH_SECS sets seconds per case, default 3).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use edge::app::{App, AppOptions, KeyValue};
+use edge::kv::{Backend, MemoryBackend};
+use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
+use edge::runtime::{Limits, Runtime};
+use edge::server::Node;
+use edge::state::State;
+use http_body_util::{BodyExt, Empty};
+use projections::{Product, decode, encode, keys};
+use region_config::RegionConfig;
+
+mod demo;
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn seeded() -> anyhow::Result<Arc<dyn Backend>> {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let products = demo::catalogue(10_000);
+    for p in &products {
+        backend.set(&keys::product("eu-west", "grocer", &p.sku), &encode(p))?;
+    }
+    for (k, v) in projections::build::storefront("eu-west", "grocer", "EUR", &products) {
+        backend.set(&k, &v)?;
+    }
+    backend.set(
+        &keys::pricing_rules("eu-west", "grocer"),
+        &encode(&projections::fixtures::eu_west_rules()),
+    )?;
+    Ok(backend)
+}
+
+fn start(
+    rt: &tokio::runtime::Runtime,
+    manifest: PathBuf,
+    variables: Vec<(String, String)>,
+    backend: Arc<dyn Backend>,
+) -> anyhow::Result<(SocketAddr, Arc<Node>)> {
+    let runtime = Runtime::with_limits(
+        Limits {
+            max_instances: 256,
+            ..Limits::default()
+        },
+        Some(root().join("target/edge-cache-tests")),
+    )?;
+    let options = AppOptions {
+        manifest,
+        variables,
+        environment: BTreeMap::new(),
+        runtime_config: None,
+        key_value: KeyValue::Shared(backend),
+    };
+    let app = App::load(&runtime, &options)?;
+    let regions = RegionConfig::from_path(&root().join("region-config/regions.toml"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let node = Node::new(
+        runtime,
+        app,
+        RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER)?,
+    );
+    let serving = node.clone();
+    let address = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        tokio::spawn(serving.serve(listener, std::future::pending()));
+        anyhow::Ok(address)
+    })?;
+    Ok((address, node))
+}
+
+/// `concurrency` keep-alive connections sending `GET path` for `secs`; requests/s, p50, p99.
+async fn load(
+    address: SocketAddr,
+    path: &str,
+    concurrency: usize,
+    secs: u64,
+) -> (f64, Duration, Duration) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let path = path.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(address)
+                .await
+                .expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(connection);
+            let mut samples = Vec::new();
+            while Instant::now() < deadline {
+                let request = http::Request::get(path.as_str())
+                    .header("host", "localhost")
+                    .header("x-meridian-country", "DE")
+                    .body(Empty::<Bytes>::new())
+                    .expect("request");
+                let started = Instant::now();
+                let response = sender.send_request(request).await.expect("send");
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.status()
+                );
+                response.into_body().collect().await.expect("body");
+                samples.push(started.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    all.sort();
+    let rate = all.len() as f64 / secs as f64;
+    (rate, all[all.len() / 2], all[all.len() * 99 / 100])
+}
+
+/// The trivial and catalogue handlers written natively in axum, over the same store.
+async fn native(backend: Arc<dyn Backend>) -> SocketAddr {
+    use axum::extract::{Path, State as AxumState};
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route("/probe/hello", get(|| async { "method: Get\npath: /probe/hello\n" }))
+        .route(
+            "/probe/product/{sku}",
+            get(
+                |AxumState(backend): AxumState<Arc<dyn Backend>>, Path(sku): Path<String>| async move {
+                    let key = keys::product("eu-west", "grocer", &sku);
+                    let bytes = backend.get(&key).ok().flatten().unwrap_or_default();
+                    let product: Product = decode(&key, &bytes).expect("product");
+                    product.title
+                },
+            ),
+        )
+        .with_state(backend);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
+fn main() -> anyhow::Result<()> {
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    edge::build::build_all()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let backend = seeded()?;
+    let probe_vars = vec![
+        ("upstream".to_owned(), "127.0.0.1:9".to_owned()),
+        (
+            "core_url_eu_west".to_owned(),
+            "http://127.0.0.1:7102".to_owned(),
+        ),
+        (
+            "core_url_us_east".to_owned(),
+            "http://127.0.0.1:7101".to_owned(),
+        ),
+    ];
+    let (probe, probe_node) = start(
+        &rt,
+        root().join("edge/tests/node/spin.toml"),
+        probe_vars,
+        backend.clone(),
+    )?;
+    let store_vars = ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"]
+        .iter()
+        .map(|r| (format!("quote_signing_key_{r}"), "bench-key".to_owned()))
+        .collect();
+    let (storefront, _) = start(&rt, root().join("spin.toml"), store_vars, backend.clone())?;
+    let axum = rt.block_on(native(backend));
+
+    // Per-request instantiation of the trivial component: a store with its state, and an
+    // instance from the pre-instantiated template (pooling allocator).
+    let component = probe_node.app.components["probe"].clone();
+    let pre = component.http.clone().expect("the probe serves HTTP");
+    let mut samples = Vec::new();
+    for _ in 0..2_000 {
+        let started = Instant::now();
+        let state = State::new(component.stores.clone(), component.variables.clone());
+        let mut store = probe_node.runtime.store_for(state);
+        let _proxy = pre.instantiate(&mut store)?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    println!(
+        "instantiate (store + instance, pooling): p50 {:.1} µs, p99 {:.1} µs",
+        samples[samples.len() / 2].as_secs_f64() * 1e6,
+        samples[samples.len() * 99 / 100].as_secs_f64() * 1e6
+    );
+
+    println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|");
+    let cases: [(&str, SocketAddr, &str); 7] = [
+        ("trivial component (edge node)", probe, "/probe/hello"),
+        ("trivial handler (native axum)", axum, "/probe/hello"),
+        (
+            "catalogue read (edge node)",
+            probe,
+            "/probe/product/SKU-00042",
+        ),
+        (
+            "catalogue read (native axum)",
+            axum,
+            "/probe/product/SKU-00042",
+        ),
+        ("storefront `/`", storefront, "/"),
+        (
+            "storefront `/c/bakery` (24 products)",
+            storefront,
+            "/c/bakery",
+        ),
+        ("storefront `/p/{sku}`", storefront, "/p/SKU-00042"),
+    ];
+    for (name, address, path) in cases {
+        for concurrency in [1, 32] {
+            let (rate, p50, p99) = rt.block_on(load(address, path, concurrency, secs));
+            println!(
+                "| {name} | {concurrency} | {rate:.0} | {:.2} | {:.2} |",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3
+            );
+        }
+    }
+    Ok(())
+}
