@@ -12,7 +12,7 @@ use edge::bindings::types::Scope;
 use edge::config::Variables;
 use edge::kv::{Backend, MemoryBackend, Stores};
 use edge::runtime::Runtime;
-use projections::{Product, encode, keys};
+use projections::{encode, keys};
 
 mod demo;
 use demo::catalogue;
