@@ -53,3 +53,14 @@ ensure_services() {
   ensure_postgres
   ensure_redis
 }
+
+# The browser test (tests/e2e/browser.rs): Debian's Chromium, and Playwright's client from
+# npm (no browser download: it drives /usr/bin/chromium).
+ensure_browser() {
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
+  command -v node >/dev/null 2>&1 || apt_install nodejs npm
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    meridian_log "installing playwright-core (npm ci in tests/browser)"
+    (cd tests/browser && npm ci --no-audit --no-fund --silent)
+  fi
+}

@@ -1,9 +1,12 @@
 //! The edge node over HTTP, as shoppers reach it: per-request instantiation time, and
 //! requests per second with p50/p99 latency at concurrency 1 and 32, for
 //!
-//! - a trivial component (`/probe/hello` of the probe guest),
+//! - a trivial component (`/hello`: `components/edge-hello`, which imports only WASI),
 //! - a real catalogue read (`/probe/product/{sku}`: the probe calls the catalogue
 //!   component through its typed import, which reads the 10,000-SKU projection),
+//! - the same read by service chaining (`/probe/fetch?http://hidden.spin.internal/...`: the
+//!   probe sends an HTTP request to another probe component in process, which reads the
+//!   catalogue through its import),
 //! - the storefront's pages `/`, `/c/{aisle}` (24 products) and `/p/{sku}`,
 //! - and, as the native baseline, the trivial and catalogue handlers in axum.
 //!
@@ -143,7 +146,7 @@ async fn native(backend: Arc<dyn Backend>) -> SocketAddr {
     use axum::extract::{Path, State as AxumState};
     use axum::routing::get;
     let app = axum::Router::new()
-        .route("/probe/hello", get(|| async { "method: Get\npath: /probe/hello\n" }))
+        .route("/hello", get(|| async { "hello\n" }))
         .route(
             "/probe/product/{sku}",
             get(
@@ -201,8 +204,8 @@ fn main() -> anyhow::Result<()> {
 
     // Per-request instantiation of the trivial component: a store with its state, and an
     // instance from the pre-instantiated template (pooling allocator).
-    let component = probe_node.app.components["probe"].clone();
-    let pre = component.http.clone().expect("the probe serves HTTP");
+    let component = probe_node.app.components["hello"].clone();
+    let pre = component.http.clone().expect("hello serves HTTP");
     let mut samples = Vec::new();
     for _ in 0..2_000 {
         let started = Instant::now();
@@ -220,13 +223,18 @@ fn main() -> anyhow::Result<()> {
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
-    let cases: [(&str, SocketAddr, &str); 7] = [
-        ("trivial component (edge node)", probe, "/probe/hello"),
-        ("trivial handler (native axum)", axum, "/probe/hello"),
+    let cases: [(&str, SocketAddr, &str); 8] = [
+        ("trivial component (edge node)", probe, "/hello"),
+        ("trivial handler (native axum)", axum, "/hello"),
         (
-            "catalogue read (edge node)",
+            "catalogue read, typed import (edge node)",
             probe,
             "/probe/product/SKU-00042",
+        ),
+        (
+            "catalogue read, service chaining (edge node)",
+            probe,
+            "/probe/fetch?http://hidden.spin.internal/product/SKU-00042",
         ),
         (
             "catalogue read (native axum)",

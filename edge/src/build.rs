@@ -24,8 +24,9 @@ pub fn component_path(name: &str) -> PathBuf {
 /// The storefront (`web/`), built in the components' workspace.
 pub const STOREFRONT: &str = "storefront";
 
-/// Guests that exist only for the edge node's own tests (`components/edge-probe`).
-pub const TEST_GUESTS: [&str; 1] = ["edge-probe"];
+/// Guests that exist only for the edge node's own tests and benchmarks
+/// (`components/edge-probe`, `components/edge-hello`).
+pub const TEST_GUESTS: [&str; 2] = ["edge-probe", "edge-hello"];
 
 /// Builds every component; returns their paths in [`COMPONENTS`] order.
 pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {

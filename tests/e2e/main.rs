@@ -3,6 +3,7 @@
 //! `spin.toml` over that Redis, and shoppers browsing and buying through the storefront.
 #![allow(clippy::unwrap_used)]
 
+mod browser;
 mod harness;
 mod pages;
 mod shopper;

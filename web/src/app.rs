@@ -200,7 +200,7 @@ pub fn handle(request: &Request) -> Response {
         ("GET", ["search"]) => search(&ctx),
         ("GET", ["p", sku]) => product(&mut ctx, sku, cart.as_ref()),
         ("GET", ["images", file]) => image(file),
-        ("GET", ["cart"]) => cart_page(&ctx, cart, None, 200),
+        ("GET", ["cart"]) => cart_page(&mut ctx, cart, None, 200),
         ("POST", ["cart", action]) => cart_action(&mut ctx, action, cart),
         ("GET", ["checkout"]) => checkout_page(&ctx, cart, CheckoutForm::default(), 200),
         ("POST", ["checkout"]) => checkout(&mut ctx, cart),
@@ -395,7 +395,7 @@ fn pricing_problem(e: &pricing::PricingError) -> String {
     }
 }
 
-fn cart_page(ctx: &Ctx, cart: Option<Cart>, problem: Option<String>, status: u16) -> Response {
+fn cart_page(ctx: &mut Ctx, cart: Option<Cart>, problem: Option<String>, status: u16) -> Response {
     let mut view = CartView {
         problem,
         ..CartView::default()
@@ -411,6 +411,11 @@ fn cart_page(ctx: &Ctx, cart: Option<Cart>, problem: Option<String>, status: u16
             Ok(q) => Some(q),
             Err(e) => {
                 view.problem.get_or_insert_with(|| pricing_problem(&e));
+                // A code that does not apply is dropped once the shopper has been told, so
+                // checkout is not refused for it.
+                if view.promo.take().is_some() {
+                    ctx.set(PROMO_COOKIE, "", 0);
+                }
                 ctx.quote(&cart, None).ok()
             }
         };
