@@ -12,7 +12,8 @@
 //!
 //! The node, the load generator and (for the baseline) axum share this machine's cores.
 //!
-//! `cargo bench -p edge --bench node` (BENCH_SECS sets seconds per case, default 3).
+//! `cargo bench -p edge --bench node` (BENCH_SECS sets seconds per case, default 3;
+//! BENCH_CONCURRENCY the concurrencies, default `1,32`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -120,6 +121,7 @@ async fn load(
                     .body(Empty::<Bytes>::new())
                     .expect("request");
                 let started = Instant::now();
+                sender.ready().await.expect("connection ready");
                 let response = sender.send_request(request).await.expect("send");
                 assert!(
                     response.status().is_success(),
@@ -167,6 +169,14 @@ async fn native(backend: Arc<dyn Backend>) -> SocketAddr {
     address
 }
 
+/// The concurrencies to measure (BENCH_CONCURRENCY, comma separated; default 1,32).
+fn concurrencies() -> Vec<usize> {
+    std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 32])
+}
+
 fn main() -> anyhow::Result<()> {
     let secs: u64 = std::env::var("BENCH_SECS")
         .ok()
@@ -199,27 +209,33 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|r| (format!("quote_signing_key_{r}"), "bench-key".to_owned()))
         .collect();
-    let (storefront, _) = start(&rt, root().join("spin.toml"), store_vars, backend.clone())?;
+    let (storefront, store_node) =
+        start(&rt, root().join("spin.toml"), store_vars, backend.clone())?;
     let axum = rt.block_on(native(backend));
 
-    // Per-request instantiation of the trivial component: a store with its state, and an
-    // instance from the pre-instantiated template (pooling allocator).
-    let component = probe_node.app.components["hello"].clone();
-    let pre = component.http.clone().expect("hello serves HTTP");
-    let mut samples = Vec::new();
-    for _ in 0..2_000 {
-        let started = Instant::now();
-        let state = State::new(component.stores.clone(), component.variables.clone());
-        let mut store = probe_node.runtime.store_for(state);
-        let _proxy = pre.instantiate(&mut store)?;
-        samples.push(started.elapsed());
+    // Per-request instantiation: a store with its state, and an instance from the
+    // component's pre-instantiated template (pooling allocator).
+    for (node, id) in [
+        (&probe_node, "hello"),
+        (&probe_node, "catalogue"),
+        (&store_node, "storefront"),
+    ] {
+        let component = node.app.components[id].clone();
+        let mut samples = Vec::new();
+        for _ in 0..2_000 {
+            let started = Instant::now();
+            let state = State::new(component.stores.clone(), component.variables.clone());
+            let mut store = node.runtime.store_for(state);
+            let _instance = component.loaded.pre.instantiate(&mut store)?;
+            samples.push(started.elapsed());
+        }
+        samples.sort();
+        println!(
+            "instantiate {id} (store + instance, pooling): p50 {:.1} µs, p99 {:.1} µs",
+            samples[samples.len() / 2].as_secs_f64() * 1e6,
+            samples[samples.len() * 99 / 100].as_secs_f64() * 1e6
+        );
     }
-    samples.sort();
-    println!(
-        "instantiate (store + instance, pooling): p50 {:.1} µs, p99 {:.1} µs",
-        samples[samples.len() / 2].as_secs_f64() * 1e6,
-        samples[samples.len() * 99 / 100].as_secs_f64() * 1e6
-    );
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
@@ -250,7 +266,7 @@ fn main() -> anyhow::Result<()> {
         ("storefront `/p/{sku}`", storefront, "/p/SKU-00042"),
     ];
     for (name, address, path) in cases {
-        for concurrency in [1, 32] {
+        for concurrency in concurrencies() {
             let (rate, p50, p99) = rt.block_on(load(address, path, concurrency, secs));
             println!(
                 "| {name} | {concurrency} | {rate:.0} | {:.2} | {:.2} |",

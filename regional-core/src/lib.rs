@@ -34,6 +34,7 @@ pub mod auth;
 pub mod checkout;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod edge_index;
 pub mod error;
 pub mod inventory;

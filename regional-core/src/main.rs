@@ -19,6 +19,34 @@ enum Command {
     Serve(Config),
     /// Run the sandbox payment service provider.
     PspSandbox(psp_sandbox::SandboxConfig),
+    /// Load the demo grocery (deterministic products, stock, synthetic orders) into a
+    /// running core through its merchant and checkout APIs.
+    DemoSeed(DemoSeed),
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoSeed {
+    /// The core's base URL.
+    #[arg(long)]
+    core_url: String,
+    /// The region the core serves.
+    #[arg(long)]
+    region: region_config::RegionId,
+    /// The region config file.
+    #[arg(long, default_value = region_config::DEFAULT_PATH)]
+    region_config: std::path::PathBuf,
+    /// The `grocer` storefront's merchant token.
+    #[arg(long, env = "MERIDIAN_DEMO_TOKEN")]
+    token: String,
+    /// The generator's seed: the same seed gives the same catalogue.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// How many products.
+    #[arg(long, default_value_t = 2_000)]
+    products: usize,
+    /// How many synthetic orders (they train the recommendation model).
+    #[arg(long, default_value_t = 60)]
+    orders: usize,
 }
 
 #[tokio::main]
@@ -50,6 +78,23 @@ async fn main() -> anyhow::Result<()> {
             );
             let workers = regional_core::Workers::new(config.redis_url.clone());
             regional_core::serve(listener, state, workers, shutdown()).await
+        }
+        Command::DemoSeed(args) => {
+            let regions = RegionConfig::from_path(&args.region_config).map_err(|e| {
+                anyhow::anyhow!("{}", e.render(&args.region_config.display().to_string()))
+            })?;
+            let region = regions
+                .region(&args.region)
+                .with_context(|| format!("region {} is not in the region config", args.region))?;
+            regional_core::demo::seed(
+                &args.core_url,
+                &args.token,
+                region,
+                args.seed,
+                args.products,
+                args.orders,
+            )
+            .await
         }
         Command::PspSandbox(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen)

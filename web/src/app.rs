@@ -8,7 +8,6 @@
 //! never stored here.
 
 use leptos::prelude::AnyView;
-use region_config::{CountryCode, RegionId};
 
 use crate::bindings::meridian::edge::catalogue::{self, PageRequest, Sort};
 use crate::bindings::meridian::edge::personalisation::{self, PageContext, SessionSignals};
@@ -17,7 +16,7 @@ use crate::bindings::meridian::edge::{cart, pricing};
 use crate::bindings::{Quote, Recommendation, Scope};
 use crate::http::{Request, Response, field, random_token, set_cookie, valid_token};
 use crate::pages::{self, CartView, CheckoutForm, OrderView};
-use crate::site::{Site, regions};
+use crate::site::{self, RegionInfo, Site};
 
 pub const CART_COOKIE: &str = "meridian_cart";
 pub const CSRF_COOKIE: &str = "meridian_csrf";
@@ -129,11 +128,11 @@ fn valid_promo(code: &str) -> bool {
 }
 
 /// The countries a region's shoppers may choose, as (code, name), sorted by name.
-fn countries_of(region: &region_config::Region) -> Vec<(String, String)> {
+fn countries_of(region: &RegionInfo) -> Vec<(String, String)> {
     let mut list: Vec<(String, String)> = region
         .countries
         .iter()
-        .map(|c| (c.as_str().to_owned(), c.name().to_owned()))
+        .map(|c| (c.code.to_owned(), c.name.to_owned()))
         .collect();
     list.sort_by(|a, b| a.1.cmp(&b.1));
     list
@@ -141,8 +140,7 @@ fn countries_of(region: &region_config::Region) -> Vec<(String, String)> {
 
 /// Every country some region lists, for the region chooser.
 fn all_countries() -> Vec<(String, String)> {
-    let mut list: Vec<(String, String)> =
-        regions().regions().iter().flat_map(countries_of).collect();
+    let mut list: Vec<(String, String)> = site::REGIONS.iter().flat_map(countries_of).collect();
     list.sort_by(|a, b| a.1.cmp(&b.1));
     list.dedup();
     list
@@ -151,21 +149,19 @@ fn all_countries() -> Vec<(String, String)> {
 /// Answers one request.
 pub fn handle(request: &Request) -> Response {
     let storefront = crate::merchants::for_host(request.header("host"));
-    let config = regions();
     let region = request
         .header("x-meridian-region")
-        .and_then(|r| r.parse::<RegionId>().ok())
-        .and_then(|id| config.region(&id))
-        .unwrap_or_else(|| config.fallback());
+        .and_then(site::region)
+        .unwrap_or_else(site::fallback);
     let country = request
         .header("x-meridian-country")
         .or_else(|| request.cookie(COUNTRY_COOKIE))
-        .and_then(|c| c.trim().to_ascii_uppercase().parse::<CountryCode>().ok())
-        .filter(|c| config.home_region(*c).id == region.id);
+        .and_then(site::country)
+        .filter(|c| site::home_region(c.code).id == region.id);
     let existing_csrf = request.cookie(CSRF_COOKIE).filter(|t| valid_token(t));
     let csrf = existing_csrf.map_or_else(random_token, str::to_owned);
     let scope = Scope {
-        region: region.id.as_str().to_owned(),
+        region: region.id.to_owned(),
         storefront: storefront.tokens.namespace.clone(),
     };
     let mut ctx = Ctx {
@@ -256,10 +252,9 @@ fn category(ctx: &Ctx, slug: &str) -> Response {
     };
     match catalogue::category_page(&ctx.scope, slug, request) {
         Ok(listing) => {
-            let title = catalogue::categories(&ctx.scope)
-                .ok()
-                .and_then(|all| all.into_iter().find(|c| c.slug == slug))
-                .map_or_else(|| slug.to_owned(), |c| c.title);
+            // The aisle's title from its slug (`frozen-food` → `Frozen food`): one catalogue
+            // call fewer per listing page.
+            let title = aisle_title(slug);
             let slug = slug.to_owned();
             ctx.page(200, &title.clone(), "", move || {
                 pages::category(title, &slug, &sort_key, listing)
@@ -271,6 +266,14 @@ fn category(ctx: &Ctx, slug: &str) -> Response {
         ) => ctx.not_found("this aisle"),
         Err(e) => ctx.error(503, format!("The catalogue is unavailable ({e:?}).")),
     }
+}
+
+fn aisle_title(slug: &str) -> String {
+    let words = slug.replace('-', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn search(ctx: &Ctx) -> Response {
@@ -584,9 +587,8 @@ fn validate(ctx: &Ctx, values: &[(String, String)]) -> Vec<(String, String)> {
         (1..=16).contains(&value("postal_code").len()),
         "Enter your postal code.",
     );
-    let country_ok = value("country")
-        .parse::<CountryCode>()
-        .is_ok_and(|c| regions().home_region(c).id == ctx.site.region.id);
+    let country_ok = site::country(&value("country"))
+        .is_some_and(|c| site::home_region(c.code).id == ctx.site.region.id);
     need(
         "country",
         country_ok,
@@ -603,7 +605,7 @@ fn validate(ctx: &Ctx, values: &[(String, String)]) -> Vec<(String, String)> {
 
 /// The home region's core URL (application variable `core_url_<region>`).
 fn core_url(ctx: &Ctx) -> Option<String> {
-    let name = format!("core_url_{}", ctx.site.region.id.as_str().replace('-', "_"));
+    let name = format!("core_url_{}", ctx.site.region.id.replace('-', "_"));
     kv_binding::variable(&name).map(|u| u.trim_end_matches('/').to_owned())
 }
 
@@ -792,7 +794,7 @@ fn order(ctx: &Ctx, id: &str) -> Response {
     let view = OrderView {
         id: id.to_owned(),
         status: json["status"].as_str().unwrap_or("unknown").to_owned(),
-        total: crate::site::format_money(json["total_minor"].as_i64().unwrap_or(0), &currency),
+        total: site::format_money(json["total_minor"].as_i64().unwrap_or(0), &currency),
         lines: json["lines"]
             .as_array()
             .map(|lines| {
@@ -815,10 +817,8 @@ fn region_page(ctx: &Ctx) -> Response {
     let country = ctx
         .site
         .country
-        .or_else(|| ctx.site.region.countries.first().copied());
-    let explanation = country
-        .map(|c| region_config::explain(regions(), c))
-        .unwrap_or_default();
+        .or_else(|| ctx.site.region.countries.first());
+    let explanation = country.map_or_else(String::new, |c| c.explanation.to_owned());
     let site = ctx.site.clone();
     ctx.page(200, "Your region", "", move || {
         pages::region(&site, explanation, all_countries())
@@ -833,11 +833,11 @@ fn choose_region(ctx: &mut Ctx) -> Response {
             "This form expired. Please go back, reload the page and try again.".into(),
         );
     }
-    match field(&form, "country").and_then(|c| c.parse::<CountryCode>().ok()) {
+    match field(&form, "country").and_then(site::country) {
         Some(c) => {
-            ctx.set(COUNTRY_COOKIE, c.as_str(), YEAR);
+            ctx.set(COUNTRY_COOKIE, c.code, YEAR);
             // A cart belongs to one region's catalogue and prices.
-            if regions().home_region(c).id != ctx.site.region.id {
+            if site::home_region(c.code).id != ctx.site.region.id {
                 ctx.set(CART_COOKIE, "", 0);
                 ctx.set(PROMO_COOKIE, "", 0);
             }

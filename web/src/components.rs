@@ -194,8 +194,8 @@ pub fn default_header(props: &HeaderData) -> AnyView {
         format!("Cart ({})", site.cart_units)
     };
     let region = match site.country {
-        Some(c) => format!("{} · {}", c.as_str(), site.region.id.as_str()),
-        None => site.region.id.as_str().to_owned(),
+        Some(c) => format!("{} · {}", c.code, site.region.id),
+        None => site.region.id.to_owned(),
     };
     view! {
         <header class=style>
@@ -236,7 +236,7 @@ pub struct FooterData {}
 /// The shipped footer: where the shopper's data is kept.
 pub fn default_footer(_props: &FooterData) -> AnyView {
     let site = use_site();
-    let pinned = if site.region.pinning.is_pinned() {
+    let pinned = if site.region.pinned.is_some() {
         format!(
             "Your details are kept only in our {} region.",
             site.region.name

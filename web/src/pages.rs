@@ -503,10 +503,7 @@ pub fn order(order: OrderView) -> AnyView {
 }
 
 pub fn region(site: &Site, explanation: String, countries: Vec<(String, String)>) -> AnyView {
-    let chosen = site
-        .country
-        .map(|c| c.as_str().to_owned())
-        .unwrap_or_default();
+    let chosen = site.country.map(|c| c.code.to_owned()).unwrap_or_default();
     let options = countries
         .into_iter()
         .map(|(code, name)| {
@@ -514,19 +511,19 @@ pub fn region(site: &Site, explanation: String, countries: Vec<(String, String)>
             view! { <option value=code selected=selected>{name}</option> }
         })
         .collect_view();
-    let pinned = match &site.region.pinning {
-        region_config::Pinning::Pinned { regulation, .. } => format!(
+    let pinned = match site.region.pinned {
+        Some(regulation) => format!(
             "Your personal details (name, email, address, payment and orders) are kept only in the {} region, under {regulation}. The shop's edge servers never store them.",
             site.region.name
         ),
-        region_config::Pinning::NotPinned => format!(
+        None => format!(
             "Your personal details are kept in the {} region. The shop's edge servers never store them.",
             site.region.name
         ),
     };
     view! {
         <h1>"Your region"</h1>
-        <p>{format!("You are served by our {} region ({}); prices are in {}.", site.region.name, site.region.id.as_str(), site.region.currency.as_str())}</p>
+        <p>{format!("You are served by our {} region ({}); prices are in {}.", site.region.name, site.region.id, site.region.currency)}</p>
         <p>{pinned}</p>
         <pre class="explain">{explanation}</pre>
         <form method="post" action="/region">

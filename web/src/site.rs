@@ -4,35 +4,97 @@
 
 use std::sync::Arc;
 
-use region_config::{Region, RegionConfig};
-
 use crate::theme::Tokens;
 
-/// The compliance-owned region configuration, compiled in from `region-config/`.
-pub fn regions() -> &'static RegionConfig {
-    static REGIONS: std::sync::OnceLock<RegionConfig> = std::sync::OnceLock::new();
-    REGIONS.get_or_init(|| {
-        RegionConfig::parse(include_str!("../../region-config/regions.toml"))
-            .expect("region-config/regions.toml is validated by its own tests")
-    })
+/// What the storefront knows of a region, compiled in from `region-config/regions.toml`
+/// (validated by the region-config crate at build time: see `build.rs`).
+#[derive(Debug)]
+pub struct RegionInfo {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub currency: &'static str,
+    /// Decimal digits of the currency's minor unit.
+    pub exponent: u8,
+    /// The regulation that pins shoppers' personal data to this region, if any.
+    pub pinned: Option<&'static str>,
+    /// "VAT", "GST", "sales tax".
+    pub tax_label: &'static str,
+    /// Whether shown prices include the tax.
+    pub tax_inclusive: bool,
+    /// Whether it serves the countries no region lists.
+    pub fallback: bool,
+    pub countries: &'static [Country],
+}
+
+/// A country a region lists.
+#[derive(Debug)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2.
+    pub code: &'static str,
+    pub name: &'static str,
+    /// region-config's explanation of where this country's shoppers are served and their
+    /// data kept.
+    pub explanation: &'static str,
+}
+
+/// Every region, in the file's order.
+pub static REGIONS: &[RegionInfo] = include!(concat!(env!("OUT_DIR"), "/regions.rs"));
+
+/// The region serving countries no region lists.
+pub fn fallback() -> &'static RegionInfo {
+    REGIONS.iter().find(|r| r.fallback).unwrap_or(&REGIONS[0])
+}
+
+pub fn region(id: &str) -> Option<&'static RegionInfo> {
+    REGIONS.iter().find(|r| r.id == id)
+}
+
+/// A listed country by its code (any case).
+pub fn country(code: &str) -> Option<&'static Country> {
+    let code = code.trim().to_ascii_uppercase();
+    REGIONS
+        .iter()
+        .flat_map(|r| r.countries.iter())
+        .find(|c| c.code == code)
+}
+
+/// The home region of a shopper from `code`: the region listing it, else the fallback.
+pub fn home_region(code: &str) -> &'static RegionInfo {
+    let code = code.trim().to_ascii_uppercase();
+    REGIONS
+        .iter()
+        .find(|r| r.countries.iter().any(|c| c.code == code))
+        .unwrap_or_else(fallback)
 }
 
 /// How a region shows tax next to prices: "incl. VAT", "plus sales tax", "incl. GST".
-pub fn tax_note(region: &Region) -> String {
-    let label = region.tax.kind.label();
-    if region.tax.prices_include_tax() {
-        format!("incl. {label}")
+pub fn tax_note(region: &RegionInfo) -> String {
+    if region.tax_inclusive {
+        format!("incl. {}", region.tax_label)
     } else {
-        format!("plus {label}")
+        format!("plus {}", region.tax_label)
     }
 }
 
-/// Formats minor units in `currency` for people (`2.14 EUR`); unknown codes show raw.
+/// Formats minor units in `currency` for people (`2.14 EUR`), with the currency's exponent
+/// from the regions' currencies (2 for a currency no region uses).
 pub fn format_money(minor: i64, currency: &str) -> String {
-    match currency.parse::<region_config::Currency>() {
-        Ok(c) => c.format_minor(minor),
-        Err(_) => format!("{minor} {currency} (minor units)"),
+    let exponent = REGIONS
+        .iter()
+        .find(|r| r.currency == currency)
+        .map_or(2, |r| u32::from(r.exponent));
+    let sign = if minor < 0 { "-" } else { "" };
+    let magnitude = minor.unsigned_abs();
+    if exponent == 0 {
+        return format!("{sign}{magnitude} {currency}");
     }
+    let scale = 10u64.pow(exponent);
+    format!(
+        "{sign}{}.{:0width$} {currency}",
+        magnitude / scale,
+        magnitude % scale,
+        width = exponent as usize
+    )
 }
 
 /// A storefront's component overrides: each replaces one theming component. `None` keeps
@@ -66,9 +128,9 @@ pub struct Storefront {
 pub struct Site {
     pub storefront: Storefront,
     /// The shopper's home region (from the edge node's `x-meridian-region`).
-    pub region: &'static Region,
+    pub region: &'static RegionInfo,
     /// The shopper's country, when known (CDN header or their choice).
-    pub country: Option<region_config::CountryCode>,
+    pub country: Option<&'static Country>,
     /// The session's CSRF token, put in every form that changes state.
     pub csrf: String,
     /// Units in the cart, for the header.
@@ -83,12 +145,39 @@ impl Site {
     /// The country prices and tax are computed for: the shopper's, else the region's first.
     pub fn pricing_country(&self) -> String {
         self.country
-            .or_else(|| self.region.countries.first().copied())
-            .map_or_else(String::new, |c| c.as_str().to_owned())
+            .or_else(|| self.region.countries.first())
+            .map_or_else(String::new, |c| c.code.to_owned())
     }
 }
 
 /// The page context of the request being rendered.
 pub fn use_site() -> Site {
     leptos::prelude::use_context::<Site>().expect("pages render inside ThemeProvider")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_compiled_in_from_region_config() {
+        assert_eq!(home_region("fr").id, "eu-west");
+        assert_eq!(home_region("IN").id, "ap-south");
+        assert!(fallback().fallback);
+        assert_eq!(home_region("ZZ").id, fallback().id);
+        let eu = region("eu-west").expect("eu-west");
+        assert_eq!(
+            (eu.currency, eu.exponent, eu.pinned),
+            ("EUR", 2, Some("GDPR"))
+        );
+        assert_eq!(tax_note(eu), "incl. VAT");
+        assert!(country("de").expect("DE").explanation.contains("eu-west"));
+    }
+
+    #[test]
+    fn money_formats_with_the_currency_exponent() {
+        assert_eq!(format_money(214, "EUR"), "2.14 EUR");
+        assert_eq!(format_money(-5, "USD"), "-0.05 USD");
+        assert_eq!(format_money(14_900, "INR"), "149.00 INR");
+    }
 }

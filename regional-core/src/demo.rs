@@ -1,0 +1,528 @@
+//! Demo data for the local run: a deterministic (seeded) grocery catalogue, stock in every
+//! warehouse of a region, and a history of synthetic orders that trains the recommendation
+//! model. Nobody real is in it: shoppers are generated names at `.invalid` addresses.
+//!
+//! `regional-core demo-seed --core-url URL --token TOKEN` loads it into a running core over
+//! its own merchant and checkout APIs, so the data goes through the same validation, outbox
+//! and relay as a merchant's.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+/// A small deterministic generator (SplitMix64): the same seed gives the same catalogue on
+/// every machine.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// One aisle: its slug, tax category, units, and the words its products are made of.
+struct Aisle {
+    slug: &'static str,
+    tax: &'static str,
+    units: &'static [&'static str],
+    adjectives: &'static [&'static str],
+    nouns: &'static [&'static str],
+    /// Price range in euro cents.
+    cents: (i64, i64),
+}
+
+const AISLES: [Aisle; 7] = [
+    Aisle {
+        slug: "produce",
+        tax: "food",
+        units: &["1 kg", "500 g", "each", "bunch", "250 g"],
+        adjectives: &[
+            "organic", "ripe", "crisp", "sweet", "local", "heirloom", "baby", "red", "green",
+        ],
+        nouns: &[
+            "apples",
+            "pears",
+            "bananas",
+            "carrots",
+            "tomatoes",
+            "spinach",
+            "onions",
+            "potatoes",
+            "lemons",
+            "grapes",
+            "courgettes",
+            "peppers",
+            "strawberries",
+            "leeks",
+            "mushrooms",
+        ],
+        cents: (49, 499),
+    },
+    Aisle {
+        slug: "dairy",
+        tax: "food",
+        units: &["1 l", "500 ml", "250 g", "200 g", "6 pack"],
+        adjectives: &[
+            "whole",
+            "semi-skimmed",
+            "greek",
+            "aged",
+            "creamy",
+            "salted",
+            "unsalted",
+            "organic",
+            "mild",
+        ],
+        nouns: &[
+            "milk",
+            "yoghurt",
+            "butter",
+            "cheddar",
+            "mozzarella",
+            "cream",
+            "eggs",
+            "feta",
+            "brie",
+            "kefir",
+        ],
+        cents: (79, 699),
+    },
+    Aisle {
+        slug: "bakery",
+        tax: "food",
+        units: &["800 g", "400 g", "each", "4 pack", "6 pack"],
+        adjectives: &[
+            "sourdough",
+            "wholegrain",
+            "rye",
+            "seeded",
+            "white",
+            "spelt",
+            "toasted",
+            "butter",
+        ],
+        nouns: &[
+            "loaf",
+            "baguette",
+            "bagels",
+            "croissants",
+            "rolls",
+            "muffins",
+            "brioche",
+            "pitta",
+            "crumpets",
+            "focaccia",
+        ],
+        cents: (99, 549),
+    },
+    Aisle {
+        slug: "pantry",
+        tax: "food",
+        units: &["500 g", "1 kg", "400 g", "750 ml", "250 g"],
+        adjectives: &[
+            "basmati",
+            "durum",
+            "extra virgin",
+            "red",
+            "smoked",
+            "wildflower",
+            "roasted",
+            "chopped",
+        ],
+        nouns: &[
+            "rice",
+            "pasta",
+            "olive oil",
+            "lentils",
+            "paprika",
+            "honey",
+            "peanuts",
+            "tomatoes",
+            "oats",
+            "flour",
+            "chickpeas",
+            "coffee beans",
+        ],
+        cents: (89, 1299),
+    },
+    Aisle {
+        slug: "frozen",
+        tax: "food",
+        units: &["500 g", "1 kg", "400 g", "each"],
+        adjectives: &[
+            "garden",
+            "mixed",
+            "stone-baked",
+            "vanilla",
+            "breaded",
+            "wild",
+        ],
+        nouns: &[
+            "peas",
+            "berries",
+            "pizza",
+            "ice cream",
+            "fish fingers",
+            "sweetcorn",
+            "chips",
+            "dumplings",
+        ],
+        cents: (149, 899),
+    },
+    Aisle {
+        slug: "drinks",
+        tax: "drinks",
+        units: &["1 l", "330 ml", "6 pack", "750 ml", "2 l"],
+        adjectives: &[
+            "sparkling",
+            "still",
+            "cloudy",
+            "cold-pressed",
+            "diet",
+            "ginger",
+            "elderflower",
+        ],
+        nouns: &[
+            "water",
+            "lemonade",
+            "apple juice",
+            "orange juice",
+            "cola",
+            "iced tea",
+            "kombucha",
+            "tonic",
+        ],
+        cents: (59, 499),
+    },
+    Aisle {
+        slug: "household",
+        tax: "standard",
+        units: &["each", "500 ml", "20 pack", "1 l", "3 pack"],
+        adjectives: &[
+            "eco",
+            "lavender",
+            "citrus",
+            "unscented",
+            "heavy-duty",
+            "bamboo",
+        ],
+        nouns: &[
+            "washing-up liquid",
+            "sponges",
+            "bin bags",
+            "kitchen roll",
+            "laundry detergent",
+            "candles",
+            "dishwasher tablets",
+        ],
+        cents: (99, 1499),
+    },
+];
+
+/// Fixed demo exchange rates from euro cents to each currency's minor units, as
+/// numerator/denominator (integers: money is never a float).
+const RATES: [(&str, i64, i64); 5] = [
+    ("EUR", 1, 1),
+    ("USD", 108, 100),
+    ("INR", 9_000, 100),
+    ("BRL", 540, 100),
+    ("AUD", 165, 100),
+];
+
+/// A demo product, ready for `POST /v1/admin/products:import`, and its demo stock.
+#[derive(Debug, Clone)]
+pub struct DemoProduct {
+    pub sku: String,
+    pub json: Value,
+    /// Units per warehouse: most plenty, some scarce (1 to 4), some none.
+    pub stock: i32,
+}
+
+/// `count` products for `storefront`, the same for the same `seed`.
+pub fn catalogue(seed: u64, count: usize) -> Vec<DemoProduct> {
+    let mut rng = Rng::new(seed);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::with_capacity(count);
+    let mut i = 0usize;
+    while out.len() < count {
+        i += 1;
+        let aisle = &AISLES[out.len() % AISLES.len()];
+        let adjective = *rng.pick(aisle.adjectives);
+        let noun = *rng.pick(aisle.nouns);
+        let unit = *rng.pick(aisle.units);
+        // Titles repeat after a while: number the later ones like a real range does.
+        let mut title = format!("{} {noun}", capitalise(adjective));
+        if !seen.insert(format!("{title} {unit}")) {
+            title = format!("{title} no. {}", i % 97 + 2);
+            if !seen.insert(format!("{title} {unit}")) {
+                continue;
+            }
+        }
+        let sku = format!(
+            "{}-{:05}",
+            &aisle.slug[..3].to_ascii_uppercase(),
+            out.len() + 1
+        );
+        let (low, high) = aisle.cents;
+        let cents = low + (rng.next_u64() % (high - low + 1) as u64) as i64;
+        // Prices end in 9, as shelf prices do.
+        let cents = cents - cents % 10 + 9;
+        let prices: BTreeMap<&str, i64> = RATES
+            .iter()
+            .map(|(code, num, den)| (*code, (cents * num + den - 1) / den))
+            .collect();
+        let tags = vec![adjective.to_owned(), noun.to_owned(), aisle.slug.to_owned()];
+        let stock = match rng.below(20) {
+            0 => 0,
+            1 | 2 => 1 + rng.below(4) as i32,
+            _ => 20 + rng.below(200) as i32,
+        };
+        out.push(DemoProduct {
+            json: json!({
+                "sku": sku,
+                "title": title,
+                "description": format!(
+                    "{title}, {unit}. A {adjective} favourite from our {} aisle.",
+                    aisle.slug
+                ),
+                "category": aisle.slug,
+                "tags": tags,
+                "unit": unit,
+                "tax_category": aisle.tax,
+                "prices": prices,
+            }),
+            sku,
+            stock,
+        });
+    }
+    out
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+const FIRST: [&str; 12] = [
+    "Alex", "Sam", "Robin", "Charlie", "Jordan", "Morgan", "Kim", "Noor", "Ilya", "Ana", "Tomás",
+    "Mei",
+];
+const LAST: [&str; 10] = [
+    "Example",
+    "Sample",
+    "Tester",
+    "Demo",
+    "Placeholder",
+    "Fictive",
+    "Madeup",
+    "Notreal",
+    "Invented",
+    "Synthetic",
+];
+
+/// Baskets that repeat, so pairs reach the model's threshold (seen in 5 or more orders).
+fn basket(rng: &mut Rng, products: &[DemoProduct]) -> Vec<(String, i64)> {
+    let in_stock: Vec<&DemoProduct> = products.iter().filter(|p| p.stock >= 20).collect();
+    // A few "recipes": fixed pairs from the first in-stock products of the catalogue.
+    let recipe = rng.below(6);
+    let mut lines: Vec<(String, i64)> = in_stock
+        .iter()
+        .skip(recipe * 2)
+        .take(2)
+        .map(|p| (p.sku.clone(), 1 + rng.below(2) as i64))
+        .collect();
+    for _ in 0..rng.below(3) {
+        let extra = rng.pick(&in_stock);
+        if !lines.iter().any(|(s, _)| *s == extra.sku) {
+            lines.push((extra.sku.clone(), 1));
+        }
+    }
+    lines
+}
+
+/// Loads the demo data into the core at `core_url` (region `region`, whose warehouses and
+/// countries are given), printing progress.
+pub async fn seed(
+    core_url: &str,
+    token: &str,
+    region: &region_config::Region,
+    seed: u64,
+    count: usize,
+    orders: usize,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let base = core_url.trim_end_matches('/');
+    let started = Instant::now();
+    let products = catalogue(seed, count);
+    let mut body = String::new();
+    for p in &products {
+        body.push_str(&p.json.to_string());
+        body.push('\n');
+    }
+    let response = http
+        .post(format!("{base}/v1/admin/products:import"))
+        .bearer_auth(token)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .context("the core did not answer the product import")?;
+    if !response.status().is_success() {
+        bail!("product import refused: {}", response.text().await?);
+    }
+    eprintln!("  {}: {count} products imported", region.id);
+
+    // Stock: every product in every warehouse of the region, 16 requests at a time.
+    let mut adjustments = Vec::new();
+    for p in &products {
+        for w in &region.warehouses {
+            if p.stock > 0 {
+                adjustments.push(json!({
+                    "sku": p.sku, "warehouse": w.id.as_str(), "delta": p.stock, "reason": "demo delivery",
+                }));
+            }
+        }
+    }
+    let total = adjustments.len();
+    for (i, chunk) in adjustments.chunks(16).enumerate() {
+        let sends = chunk.iter().map(|a| {
+            http.post(format!("{base}/v1/admin/stock"))
+                .bearer_auth(token)
+                .json(a)
+                .send()
+        });
+        for r in futures_join(sends).await {
+            let r = r?;
+            if !r.status().is_success() {
+                bail!("stock adjustment refused: {}", r.text().await?);
+            }
+        }
+        if (i + 1) % 100 == 0 {
+            eprintln!("  {}: stock {}/{total}", region.id, (i + 1) * 16);
+        }
+    }
+    eprintln!(
+        "  {}: stock in {} warehouses ({total} adjustments)",
+        region.id,
+        region.warehouses.len()
+    );
+
+    // Orders from synthetic shoppers, so the model has pairs to publish.
+    let Some(country) = region.countries.first() else {
+        bail!("region {} lists no country to ship to", region.id);
+    };
+    let currency = region.currency.as_str();
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    let mut placed = 0;
+    for n in 0..orders {
+        let lines = basket(&mut rng, &products);
+        let name = format!("{} {}", rng.pick(&FIRST), rng.pick(&LAST));
+        let email = format!("shopper{n}@demo.invalid");
+        let body = json!({
+            "storefront": "grocer",
+            "currency": currency,
+            "lines": lines.iter().map(|(s, q)| json!({"sku": s, "quantity": q})).collect::<Vec<_>>(),
+            "shopper": {
+                "email": email, "name": name, "country": country.as_str(),
+                "address": {"line1": format!("{} Demo Street", n + 1), "city": "Demo City", "postal_code": "00000", "country": country.as_str()},
+            },
+            "payment": {"method": "card", "token": "tok_approve"},
+        });
+        let response = http
+            .post(format!("{base}/v1/checkouts"))
+            .header(
+                "idempotency-key",
+                format!("demo-order-{seed}-{}-{n:06}", region.id),
+            )
+            .json(&body)
+            .send()
+            .await?;
+        if response.status().is_success() {
+            placed += 1;
+        }
+    }
+    eprintln!(
+        "  {}: {placed} demo orders; done in {:.1} s",
+        region.id,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs the futures concurrently and answers their outputs in order.
+async fn futures_join<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("a demo request task panicked"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_is_deterministic_and_realistic() {
+        let a = catalogue(7, 2_000);
+        let b = catalogue(7, 2_000);
+        assert_eq!(a.len(), 2_000);
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.json == y.json && x.stock == y.stock)
+        );
+        let skus: std::collections::BTreeSet<&str> = a.iter().map(|p| p.sku.as_str()).collect();
+        assert_eq!(skus.len(), 2_000, "SKUs are unique");
+        for aisle in [
+            "produce",
+            "dairy",
+            "bakery",
+            "pantry",
+            "frozen",
+            "drinks",
+            "household",
+        ] {
+            assert!(a.iter().any(|p| p.json["category"] == aisle), "{aisle}");
+        }
+        assert!(a.iter().any(|p| p.stock == 0), "some are out of stock");
+        assert!(
+            a.iter().any(|p| (1..5).contains(&p.stock)),
+            "some are scarce"
+        );
+        for p in &a {
+            let prices = p.json["prices"].as_object().unwrap();
+            assert_eq!(prices.len(), 5, "priced in every region's currency");
+            assert!(prices.values().all(|v| v.as_i64().unwrap() > 0));
+            assert!(crate::products::valid_sku(&p.sku), "{}", p.sku);
+        }
+        assert_ne!(catalogue(8, 10)[0].json, a[0].json);
+    }
+}
