@@ -243,12 +243,17 @@ fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
         lines.push((line.sku.clone(), quantity));
     }
     lines.sort();
-    if let Some(code) = body.promo_codes.first() {
-        return Err(ApiError::unprocessable(
-            "unknown_promo_code",
-            "this promo code does not exist or has expired",
-        )
-        .with("promo_code", code.as_str()));
+    if body.promo_codes.len() > 5 {
+        return Err(field("promo_codes", "at most 5 promo codes"));
+    }
+    for code in &body.promo_codes {
+        if crate::promotions::normalise_code(code).is_none() {
+            return Err(ApiError::unprocessable(
+                "unknown_promo_code",
+                "this promo code does not exist",
+            )
+            .with("promo_code", code.as_str()));
+        }
     }
     let s = &body.shopper;
     let email_ok = (3..=254).contains(&s.email.len())
@@ -550,8 +555,47 @@ async fn reprice(
             tax_category,
         });
     }
-    pricing::quote(&app.region, checkout.country, &inputs)
-        .map_err(|e| ApiError::unprocessable("unpriceable_cart", e.to_string()))
+    let codes: Vec<String> = checkout
+        .body
+        .promo_codes
+        .iter()
+        .filter_map(|c| crate::promotions::normalise_code(c))
+        .collect();
+    let promotions = if codes.is_empty() {
+        Vec::new()
+    } else {
+        crate::promotions::for_storefront(tx, &checkout.body.storefront).await?
+    };
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(anyhow::Error::from)?
+            .as_secs(),
+    )
+    .unwrap_or(i64::MAX);
+    pricing::quote_with(
+        &app.region,
+        checkout.country,
+        &inputs,
+        &codes,
+        &promotions,
+        now,
+    )
+    .map_err(promotion_error)
+}
+
+/// A pricing refusal as the shopper's error: promotions by name, anything else unpriceable.
+fn promotion_error(e: pricing_rules::PricingError) -> ApiError {
+    use pricing_rules::PricingError as E;
+    let (code, promo) = match &e {
+        E::UnknownPromoCode { code } => ("unknown_promo_code", code.clone()),
+        E::PromoExpired { code } => ("promo_expired", code.clone()),
+        E::MinimumSpendNotMet { code, .. } => ("minimum_spend_not_met", code.clone()),
+        E::PromoNotApplicable { code, .. } => ("promo_not_applicable", code.clone()),
+        E::PromotionsDoNotStack { code } => ("promotions_do_not_stack", code.clone()),
+        _ => return ApiError::unprocessable("unpriceable_cart", e.to_string()),
+    };
+    ApiError::unprocessable(code, e.to_string()).with("promo_code", promo)
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {

@@ -12,6 +12,7 @@ use crate::config::Secret;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_order_lookups.sql")),
+    (3, include_str!("../migrations/0003_promotions.sql")),
 ];
 
 /// The latest schema version this build knows.

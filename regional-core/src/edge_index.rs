@@ -74,7 +74,7 @@ pub fn pricing_rules(region: &Region) -> PricingRules {
                 )
             })
             .collect(),
-        // The core keeps no promotions yet; the pricing library applies them once it does.
+        // The storefront's promotions are added by `publish`.
         promotions: Vec::new(),
     }
 }
@@ -181,7 +181,12 @@ pub async fn publish(
         ));
         entries.push((
             keys::pricing_rules(r, storefront),
-            encode(&pricing_rules(region)),
+            encode(&PricingRules {
+                promotions: crate::promotions::for_storefront(client, storefront)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                ..pricing_rules(region)
+            }),
         ));
         let previous: Option<Vec<u8>> =
             redis::cmd("GET").arg(&index_key).query_async(redis).await?;

@@ -43,6 +43,7 @@ pub mod outbox;
 pub mod payments;
 pub mod pricing;
 pub mod products;
+pub mod promotions;
 pub mod psp_sandbox;
 pub mod recovery;
 
@@ -118,6 +119,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/products:import", post(products::import))
         .route("/v1/admin/products/{sku}", put(products::put))
         .route("/v1/admin/stock", post(inventory::adjust))
+        .route("/v1/admin/promotions", get(promotions::list))
+        .route(
+            "/v1/admin/promotions/{code}",
+            put(promotions::put).delete(promotions::delete),
+        )
         .route("/v1/admin/orders/{id}/fulfil", post(orders::fulfil))
         .route("/v1/admin/orders/{id}/refund", post(orders::refund))
         .fallback(|| async { ApiError::not_found("route") })

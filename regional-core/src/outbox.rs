@@ -30,6 +30,8 @@ use crate::edge_index::{self, Rebuild};
 pub const STOCK_CHANGED: &str = "stock_changed";
 pub const PRODUCT_CHANGED: &str = "product_changed";
 pub const ORDER_CONFIRMED: &str = "order_confirmed";
+/// A storefront's promotions changed: its pricing rules are republished.
+pub const PROMOTIONS_CHANGED: &str = "promotions_changed";
 
 /// Writes an event in the caller's transaction.
 pub async fn enqueue(
@@ -166,6 +168,11 @@ pub async fn publish_batch(
             PRODUCT_CHANGED => {
                 if let Some(storefront) = publish_product(&tx, redis, &region.id, sku, id).await? {
                     rebuild.entry(storefront).or_default().catalogue = true;
+                }
+            }
+            PROMOTIONS_CHANGED => {
+                if let Some(storefront) = payload["storefront"].as_str() {
+                    rebuild.entry(storefront.to_owned()).or_default().catalogue = true;
                 }
             }
             // Confirmed orders feed the recommendation model and popularity, rebuilt from

@@ -43,11 +43,24 @@ pub struct Quote {
     pub priced: Option<pricing_rules::Quote>,
 }
 
-/// Prices `lines` for a shopper of `country` in `region`.
+/// Prices `lines` for a shopper of `country` in `region`, without promotions.
 pub fn quote(
     region: &Region,
     country: CountryCode,
     lines: &[LineInput],
+) -> Result<Quote, pricing_rules::PricingError> {
+    quote_with(region, country, lines, &[], &[], 0)
+}
+
+/// Prices `lines` with the shopper's `promo_codes`, judged against `promotions` at `now`
+/// (Unix seconds).
+pub fn quote_with(
+    region: &Region,
+    country: CountryCode,
+    lines: &[LineInput],
+    promo_codes: &[String],
+    promotions: &[pricing_rules::Promotion],
+    now: i64,
 ) -> Result<Quote, pricing_rules::PricingError> {
     let cart = pricing_rules::Cart {
         currency: region.currency.to_string(),
@@ -61,10 +74,10 @@ pub fn quote(
                 tax_rate_bp: region.tax.rate(country, &l.tax_category).get(),
             })
             .collect(),
-        promo_codes: Vec::new(),
-        now_unix: 0,
+        promo_codes: promo_codes.to_vec(),
+        now_unix: now,
     };
-    let q = pricing_rules::quote(&cart, &[])?;
+    let q = pricing_rules::quote(&cart, promotions)?;
     let priced = q.clone();
     Ok(Quote {
         currency: q.currency,

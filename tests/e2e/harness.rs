@@ -395,3 +395,28 @@ pub fn count_in_edge_store(needle: &str) -> usize {
     }
     hits
 }
+
+/// Waits until the edge store's `key` holds `needle` (the relay has published it).
+pub async fn wait_for_edge_key(key: &str, needle: &str) {
+    let started = Instant::now();
+    let mut redis = redis::Client::open(redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    loop {
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        if value.is_some_and(|v| String::from_utf8_lossy(&v).contains(needle)) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{key} never held {needle:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -73,13 +73,34 @@ async fn a_shopper_buys_a_loaf_of_bread_end_to_end() {
         cart.contains("The promo code NOPE10 does not exist."),
         "{cart}"
     );
-    shopper
-        .post("/cart/promo", &[("code", ""), ("csrf", &csrf)])
+
+    // The merchant starts a 10% promotion at the eu-west core; once its relay has
+    // republished the pricing rules, the code takes 10% off at the edge.
+    let created = reqwest::Client::new()
+        .put(format!("{}/v1/admin/promotions/BREAD10", eu.url))
+        .bearer_auth(GROCER_TOKEN)
+        .json(&serde_json::json!({"rule": {"kind": "percent_off", "bp": 1000}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+    wait_for_edge_key("meridian/v1/eu-west/grocer/pricing", "BREAD10").await;
+    let (status, _, _) = shopper
+        .post("/cart/promo", &[("code", "bread10"), ("csrf", &csrf)])
         .await;
+    assert_eq!(status, 303);
+    let (_, cart) = shopper.get("/cart").await;
+    assert!(cart.contains("Discount (BREAD10)"), "{cart}");
+    assert!(cart.contains("−0.70 EUR"), "{cart}");
+    assert!(cart.contains("6.28 EUR"), "{cart}");
 
     // Checkout: a missing field is shown next to it, with the rest kept.
     let (status, form) = shopper.get("/checkout").await;
     assert_eq!(status, 200, "{form}");
+    assert!(
+        form.contains("6.28 EUR"),
+        "the promotion is in the total to pay: {form}"
+    );
     let attempt = hidden(&form, "attempt");
     let canary_email = format!("canary-{}@shopper.invalid", &attempt[..8]);
     let mut fields = vec![
@@ -116,7 +137,10 @@ async fn a_shopper_buys_a_loaf_of_bread_end_to_end() {
     let (status, order) = shopper.get(&location).await;
     assert_eq!(status, 200, "{order}");
     assert!(order.contains("data-status=\"confirmed\""), "{order}");
-    assert!(order.contains("6.98 EUR"), "{order}");
+    assert!(
+        order.contains("6.28 EUR"),
+        "the promotion is in the order: {order}"
+    );
     let (_, cart) = shopper.get("/cart").await;
     assert!(cart.contains("Your cart is empty."), "{cart}");
 

@@ -15,6 +15,7 @@ mod health;
 mod merchant;
 mod orders;
 mod payments;
+mod promotions;
 mod relay;
 mod residency;
 mod shutdown;
