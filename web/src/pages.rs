@@ -69,6 +69,12 @@ pub fn home(categories: Vec<Category>, popular: Vec<Recommendation>) -> AnyView 
     .into_any()
 }
 
+/// A link in a list (pages, sort orders, facets), marked `aria-current` when it is the
+/// one shown.
+fn list_link(href: String, label: String, current: Option<&'static str>) -> AnyView {
+    view! { <li><a href=href aria-current=current>{label}</a></li> }.into_any()
+}
+
 /// Links to pages `1..=pages` of `base` (which already holds its other query fields).
 fn pagination(base: &str, page: u32, pages: u32) -> AnyView {
     if pages <= 1 {
@@ -77,12 +83,8 @@ fn pagination(base: &str, page: u32, pages: u32) -> AnyView {
     let joiner = if base.contains('?') { '&' } else { '?' };
     let links = (1..=pages)
         .map(|p| {
-            let href = format!("{base}{joiner}page={p}");
-            if p == page {
-                view! { <li><a href=href aria-current="page">{p}</a></li> }.into_any()
-            } else {
-                view! { <li><a href=href>{p}</a></li> }.into_any()
-            }
+            let current = (p == page).then_some("page");
+            list_link(format!("{base}{joiner}page={p}"), p.to_string(), current)
         })
         .collect_view();
     view! { <nav class="pages" aria-label="Pages"><ul>{links}</ul></nav> }.into_any()
@@ -98,12 +100,8 @@ pub fn category(title: String, slug: &str, sort: &str, listing: Listing) -> AnyV
     ]
     .into_iter()
     .map(|(key, label)| {
-        let href = format!("/c/{slug}?sort={key}");
-        if key == sort {
-            view! { <li><a href=href aria-current="true">{label}</a></li> }.into_any()
-        } else {
-            view! { <li><a href=href>{label}</a></li> }.into_any()
-        }
+        let current = (key == sort).then_some("true");
+        list_link(format!("/c/{slug}?sort={key}"), label.to_owned(), current)
     })
     .collect_view();
     let cards = listing
@@ -143,13 +141,12 @@ pub fn search(query: &str, category: Option<&str>, results: Option<SearchResults
         .facets
         .iter()
         .map(|f| {
-            let href = format!("/search?q={q}&category={}", f.category);
-            let label = format!("{} ({})", f.category, f.hits);
-            if Some(f.category.as_str()) == category {
-                view! { <li><a href=href aria-current="true">{label}</a></li> }.into_any()
-            } else {
-                view! { <li><a href=href>{label}</a></li> }.into_any()
-            }
+            let current = (Some(f.category.as_str()) == category).then_some("true");
+            list_link(
+                format!("/search?q={q}&category={}", f.category),
+                format!("{} ({})", f.category, f.hits),
+                current,
+            )
         })
         .collect_view();
     let terms = results.terms.clone();
