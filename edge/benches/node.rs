@@ -8,7 +8,8 @@
 //!   probe sends an HTTP request to another probe component in process, which reads the
 //!   catalogue through its import),
 //! - the storefront's pages `/`, `/c/{aisle}` (24 products) and `/p/{sku}`,
-//! - and, as the native baseline, the trivial and catalogue handlers in axum.
+//! - and, as baselines, the trivial and catalogue handlers natively in axum, and the trivial
+//!   component under `wasmtime serve` when `WASMTIME` names a wasmtime-cli 48 binary.
 //!
 //! The node, the load generator and (for the baseline) axum share this machine's cores.
 //!
@@ -237,6 +238,30 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
+    // `wasmtime serve` on the same trivial component, when WASMTIME names the binary
+    // (wasmtime-cli 48.0.8 is installed for the benchmark only).
+    let serve = std::env::var("WASMTIME").ok().map(|wasmtime| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = std::process::Command::new(wasmtime)
+            .args(["serve", "-S", "cli", "--addr", &format!("127.0.0.1:{port}")])
+            .arg(edge::build::component_path("edge-hello"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("wasmtime serve starts");
+        let address: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(address).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (child, address)
+    });
+
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
     let cases: [(&str, SocketAddr, &str); 8] = [
@@ -265,6 +290,13 @@ fn main() -> anyhow::Result<()> {
         ),
         ("storefront `/p/{sku}`", storefront, "/p/SKU-00042"),
     ];
+    let mut cases = cases.to_vec();
+    if let Some((_, address)) = &serve {
+        cases.insert(
+            1,
+            ("trivial component (`wasmtime serve`)", *address, "/hello"),
+        );
+    }
     for (name, address, path) in cases {
         for concurrency in concurrencies() {
             let (rate, p50, p99) = rt.block_on(load(address, path, concurrency, secs));
@@ -274,6 +306,10 @@ fn main() -> anyhow::Result<()> {
                 p99.as_secs_f64() * 1e3
             );
         }
+    }
+    if let Some((mut child, _)) = serve {
+        let _ = child.kill();
+        let _ = child.wait();
     }
     Ok(())
 }
