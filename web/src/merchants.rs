@@ -5,11 +5,11 @@ use std::sync::{Arc, OnceLock};
 
 use leptos::prelude::*;
 
-use crate::components::{CardData, PriceTag, StockBadge};
+use crate::components::{CardData, PriceTag};
 use crate::site::{Overrides, Storefront};
 use crate::theme::Tokens;
 
-/// The Corner Shop's product card: compact, price first, with a "quick add" form, built
+/// The Corner Shop's product card: compact, price first, built
 /// from the shipped `PriceTag` and the product's own data (an override example for
 /// web/README.md).
 pub fn corner_product_card(props: &CardData) -> AnyView {
@@ -20,7 +20,6 @@ pub fn corner_product_card(props: &CardData) -> AnyView {
             <p class="corner-price"><PriceTag price=p.price.clone()/></p>
             <h3 class="card-title"><a href=href>{p.title.clone()}</a></h3>
             <p class="card-unit">{p.unit.clone()}</p>
-            <StockBadge stock=crate::bindings::StockHint::Unknown/>
         </article>
     }
     .into_any()
