@@ -23,6 +23,7 @@
 //! - `manifest`: `spin.toml` (manifest version 2), parsed strictly.
 //! - `state`: per-call store state.
 //! - `runtime`: engine, linker, compiled components.
+//! - `observe`: OpenTelemetry spans and metrics (off unless an OTLP endpoint is set).
 
 pub mod app;
 pub mod bindings;
@@ -31,6 +32,7 @@ mod cache;
 pub mod config;
 pub mod kv;
 pub mod manifest;
+pub mod observe;
 pub mod outbound;
 pub mod region;
 pub mod router;

@@ -74,6 +74,10 @@ struct Up {
     /// Where compiled components are cached (default: `target/edge-cache` beside the manifest).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
+    /// Export traces and metrics over OTLP/HTTP to this collector (e.g.
+    /// `http://127.0.0.1:4318`); off when unset.
+    #[arg(long, env = meridian_telemetry::ENDPOINT_VAR)]
+    otlp_endpoint: Option<String>,
 }
 
 fn parse_variable(value: &str) -> Result<(String, String), String> {
@@ -176,12 +180,29 @@ impl Up {
             "  limits: {} MiB memory, {} ms per request, {} bytes of body, {} instances at once",
             self.memory_limit_mib, self.deadline_ms, self.max_body_bytes, self.max_instances
         );
+        let telemetry = meridian_telemetry::Telemetry::new(
+            "meridian-edge",
+            &[],
+            self.otlp_endpoint.as_deref(),
+        )?;
+        println!(
+            "  telemetry: {}",
+            match self
+                .otlp_endpoint
+                .as_deref()
+                .filter(|_| telemetry.is_enabled())
+            {
+                Some(endpoint) => format!("traces and metrics over OTLP to {endpoint}"),
+                None => "off (set OTEL_EXPORTER_OTLP_ENDPOINT to export)".to_owned(),
+            }
+        );
         println!(
             "edge: listening on http://{address} (health: http://{address}{HEALTH_PATH}); Ctrl-C stops"
         );
 
-        let node = Node::new(runtime, app, regions);
+        let node = Node::with_telemetry(runtime, app, regions, telemetry.clone());
         node.serve(listener, shutdown_signal()).await?;
+        telemetry.shutdown();
         println!("edge: stopped");
         Ok(())
     }

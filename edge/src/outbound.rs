@@ -209,6 +209,8 @@ pub struct Outbound {
     pub allowed: Arc<AllowList>,
     pub cores: Arc<CorePolicy>,
     pub chain: Option<Arc<dyn Chain>>,
+    /// Where a client span of each outbound request goes; `None` when telemetry is off.
+    pub trace: Option<crate::observe::Trace>,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -312,7 +314,32 @@ impl WasiHttpHooks for Outbound {
                     };
                     Ok((chain.call(&target, request).await?, done()))
                 }
-                Decision::Send => Ok((send(request, options).await?, done())),
+                Decision::Send => {
+                    let Some(trace) = &this.trace else {
+                        return Ok((send(request, options).await?, done()));
+                    };
+                    let mut request = request;
+                    let origin = origin
+                        .map(|o| format!("{}://{}:{}", o.scheme, o.host, o.port))
+                        .unwrap_or_default();
+                    let cx = trace
+                        .observe
+                        .outbound_span(&trace.cx, request.method(), &origin);
+                    // The regional core continues this trace (W3C `traceparent`).
+                    meridian_telemetry::inject(&cx, request.headers_mut());
+                    let outcome = send(request, options).await;
+                    match &outcome {
+                        Ok(response) => meridian_telemetry::record(
+                            &cx,
+                            meridian_telemetry::opentelemetry::KeyValue::new(
+                                "http.response.status_code",
+                                i64::from(response.status().as_u16()),
+                            ),
+                        ),
+                        Err(_) => meridian_telemetry::fail(&cx, "outbound_failed"),
+                    }
+                    Ok((outcome?, done()))
+                }
             }
         })
     }
@@ -420,6 +447,7 @@ mod tests {
             allowed: Arc::new(AllowList::parse(["http://catalogue.spin.internal"]).unwrap()),
             cores: Arc::default(),
             chain: None,
+            trace: None,
         };
         assert_eq!(
             outbound.decide(Some(&origin("http", "catalogue.spin.internal", 80))),
@@ -445,6 +473,7 @@ mod tests {
                 home: "eu-west".into(),
             }),
             chain: None,
+            trace: None,
         };
         assert_eq!(
             outbound.decide(Some(&origin("http", "127.0.0.1", 7102))),

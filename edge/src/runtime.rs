@@ -274,9 +274,19 @@ fn link_dependency(
             .ok_or_else(|| anyhow!("the dependency's {} has no {name}", dependency.export))?;
         let pre = dependency.provider.pre.clone();
         let access = dependency.access;
+        let interface: Arc<str> = dependency.import.as_str().into();
+        let function_name: Arc<str> = name.into();
         instance
             .func_new(name, move |mut store, _ty, params, results| {
                 let previous = std::mem::replace(&mut store.data_mut().access, access);
+                // With telemetry on, the call gets a span, and calls it makes nest under it.
+                let traced = store.data_mut().trace.as_mut().map(|trace| {
+                    let call = trace
+                        .observe
+                        .call_span(&trace.cx, &interface, &function_name);
+                    let caller = std::mem::replace(&mut trace.cx, call);
+                    (caller, std::time::Instant::now())
+                });
                 let outcome = (|| {
                     let provider = match store.data().dependencies.get(&slot) {
                         Some(instance) => *instance,
@@ -292,6 +302,17 @@ fn link_dependency(
                     func.call(&mut store, params, results)
                 })();
                 store.data_mut().access = previous;
+                if let (Some((caller, started)), Some(trace)) =
+                    (traced, store.data_mut().trace.as_mut())
+                {
+                    let call = std::mem::replace(&mut trace.cx, caller);
+                    if outcome.is_err() {
+                        meridian_telemetry::fail(&call, "trap");
+                    }
+                    trace
+                        .observe
+                        .call_done(&interface, &function_name, started.elapsed());
+                }
                 outcome
             })
             .map_err(anyhow::Error::from)?;

@@ -21,7 +21,11 @@ use tokio::sync::Semaphore;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
+use meridian_telemetry::Telemetry;
+use meridian_telemetry::opentelemetry::Context;
+
 use crate::app::{App, AppComponent};
+use crate::observe::{Observe, Trace};
 use crate::outbound::{Chain, Origin, Outbound, ResponseFuture};
 use crate::region::{REGION_HEADER, RegionRouting, Shopper};
 use crate::runtime::Runtime;
@@ -37,6 +41,7 @@ pub struct Node {
     pub regions: RegionRouting,
     cores: Vec<(String, Origin)>,
     permits: Arc<Semaphore>,
+    observe: Arc<Observe>,
 }
 
 impl std::fmt::Debug for Node {
@@ -142,6 +147,16 @@ const NODE_HEADERS: [&str; 8] = [
 
 impl Node {
     pub fn new(runtime: Runtime, app: App, regions: RegionRouting) -> Arc<Self> {
+        Self::with_telemetry(runtime, app, regions, Telemetry::disabled())
+    }
+
+    /// A node that reports spans and metrics through `telemetry`.
+    pub fn with_telemetry(
+        runtime: Runtime,
+        app: App,
+        regions: RegionRouting,
+        telemetry: Telemetry,
+    ) -> Arc<Self> {
         let cores = app.core_origins(&regions.config);
         let permits = Arc::new(Semaphore::new(runtime.limits().max_instances));
         Arc::new(Self {
@@ -150,6 +165,7 @@ impl Node {
             regions,
             cores,
             permits,
+            observe: Arc::new(Observe::new(telemetry)),
         })
     }
 
@@ -212,7 +228,8 @@ impl Node {
             return Response::new(full("ok\n"));
         }
         let shopper = self.regions.shopper(request.headers());
-        let outcome = self.route(request, client, &shopper).await;
+        let cx = self.observe.request_span(request.headers(), &method);
+        let outcome = self.route(request, client, &shopper, &cx).await;
         let (response, component) = match outcome {
             Ok((response, component)) => (response, component),
             Err((failure, component)) => {
@@ -231,6 +248,17 @@ impl Node {
             status = response.status().as_u16(),
             micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         );
+        if self.observe.is_enabled() {
+            let route = self.app.router.route(&path).map(|m| m.route);
+            self.observe.request_done(
+                &cx,
+                &method,
+                route,
+                component.as_deref(),
+                response.status().as_u16(),
+                started.elapsed(),
+            );
+        }
         response
     }
 
@@ -239,6 +267,7 @@ impl Node {
         request: Request<Incoming>,
         client: SocketAddr,
         shopper: &Shopper,
+        cx: &Context,
     ) -> Result<(Response<WasiBody>, Option<String>), (Failure, Option<String>)> {
         let path = request.uri().path().to_owned();
         let Some(matched) = self.app.router.route(&path) else {
@@ -291,7 +320,7 @@ impl Node {
             })
             .boxed_unsync();
         let request = Request::from_parts(parts, body);
-        self.run(component, request, shopper)
+        self.run(component, request, shopper, cx)
             .await
             .map(|r| (r, Some(id.clone())))
             .map_err(fail)
@@ -303,6 +332,7 @@ impl Node {
         component: Arc<AppComponent>,
         request: Request<WasiBody>,
         shopper: &Shopper,
+        cx: &Context,
     ) -> Result<Response<WasiBody>, Failure> {
         let Some(pre) = component.http.clone() else {
             return Err(Failure::NotFound);
@@ -315,9 +345,14 @@ impl Node {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let node = self.clone();
         let shopper = shopper.clone();
+        let trace = self.observe.is_enabled().then(|| Trace {
+            observe: self.observe.clone(),
+            cx: self.observe.component_span(cx, &component.id),
+        });
         let task = tokio::task::spawn_blocking(move || -> Result<(), Failure> {
             // Held until the guest has written its whole body.
             let _permit = permit;
+            let started = Instant::now();
             let outbound = Outbound {
                 component: component.id.as_str().into(),
                 allowed: component.allowed.clone(),
@@ -325,11 +360,14 @@ impl Node {
                 chain: Some(Arc::new(NodeChain {
                     node: node.clone(),
                     shopper,
+                    cx: trace.as_ref().map(|t| t.cx.clone()).unwrap_or_default(),
                 })),
+                trace: trace.clone(),
             };
             let state = State::new(component.stores.clone(), component.variables.clone())
                 .with_environment(&component.environment)
-                .with_outbound(Box::new(outbound));
+                .with_outbound(Box::new(outbound))
+                .with_trace(trace.clone());
             let mut store = node.runtime.store_for(state);
             let request = store
                 .data_mut()
@@ -346,7 +384,16 @@ impl Node {
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, request, out)
             });
-            outcome.map_err(|e| classify(&e, store.data()))
+            let outcome = outcome.map_err(|e| classify(&e, store.data()));
+            if let Some(trace) = &trace {
+                if let Err(failure) = &outcome {
+                    meridian_telemetry::fail(&trace.cx, failure.code());
+                }
+                trace
+                    .observe
+                    .call_done(&component.id, "handle", started.elapsed());
+            }
+            outcome
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
@@ -379,12 +426,15 @@ fn classify(error: &wasmtime::Error, state: &State) -> Failure {
 struct NodeChain {
     node: Arc<Node>,
     shopper: Shopper,
+    /// The calling component's span: the chained run nests under it.
+    cx: Context,
 }
 
 impl Chain for NodeChain {
     fn call(&self, component: &str, mut request: Request<WasiBody>) -> ResponseFuture {
         let node = self.node.clone();
         let shopper = self.shopper.clone();
+        let cx = self.cx.clone();
         let target = node.app.components.get(component).cloned();
         Box::pin(async move {
             let Some(target) = target else {
@@ -393,7 +443,7 @@ impl Chain for NodeChain {
             if let Ok(v) = HeaderValue::from_str(&shopper.region) {
                 request.headers_mut().insert(REGION_HEADER, v);
             }
-            node.run(target, request, &shopper)
+            node.run(target, request, &shopper, &cx)
                 .await
                 .map_err(|f| match f {
                     Failure::Busy => wasmtime_wasi_http::Error::ConnectionLimitReached,

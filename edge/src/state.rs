@@ -26,6 +26,8 @@ pub struct State {
     /// Instances of the component's dependencies, made on their first call.
     pub(crate) dependencies: HashMap<usize, Instance>,
     pub(crate) limiter: MemoryLimiter,
+    /// The trace this store's spans belong to; `None` when telemetry is off.
+    pub(crate) trace: Option<crate::observe::Trace>,
 }
 
 /// Which parts of its component's configuration running code may use.
@@ -75,6 +77,7 @@ impl State {
             access: Access::ALL,
             dependencies: HashMap::new(),
             limiter: MemoryLimiter::default(),
+            trace: None,
         }
     }
 
@@ -89,6 +92,12 @@ impl State {
         if !environment.is_empty() {
             self.wasi = WasiCtx::builder().envs(environment).build();
         }
+        self
+    }
+
+    /// Puts this store's spans (dependency calls) under `trace`.
+    pub fn with_trace(mut self, trace: Option<crate::observe::Trace>) -> Self {
+        self.trace = trace;
         self
     }
 

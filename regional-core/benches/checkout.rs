@@ -174,6 +174,7 @@ async fn main() {
         quote_signing_key: None,
         reservation_ttl_secs: 900,
         db_pool_size: env_or("BENCH_POOL", 32) as usize,
+        otlp_endpoint: None,
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

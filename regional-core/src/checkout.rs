@@ -21,6 +21,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deadpool_postgres::GenericClient;
+use meridian_telemetry::opentelemetry::context::FutureExt as _;
 use region_config::{CountryCode, Slug};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -356,8 +357,11 @@ pub async fn create(
         return replay(&client, &key, &request_hash).await;
     }
 
-    let quote = reprice(&tx, &app, &checkout).await?;
+    let quote = reprice(&tx, &app, &checkout)
+        .with_context(app.observe.step("reprice"))
+        .await?;
     check_seen_quote(&app, &checkout, &quote)?;
+    let reserving = app.observe.step("reserve");
     let provider = app.payments.current_provider().to_owned();
     let skus: Vec<&str> = quote.lines.iter().map(|l| l.sku.as_str()).collect();
     let quantities: Vec<i32> = quote.lines.iter().map(|l| l.quantity).collect();
@@ -420,13 +424,16 @@ pub async fn create(
             &address,
         ],
     )
+    .with_context(reserving.clone())
     .await?;
     // Reserve last, so a hot SKU's row lock is held only until the commit that follows.
     let warehouses = inventory::warehouse_preference(&app.region, checkout.ship_to);
     let ttl = i64::try_from(app.reservation_ttl.as_secs()).unwrap_or(i64::MAX);
-    if let Err(shortages) =
-        inventory::reserve(&tx, order_id, &checkout.lines, &warehouses, ttl).await?
+    if let Err(shortages) = inventory::reserve(&tx, order_id, &checkout.lines, &warehouses, ttl)
+        .with_context(reserving.clone())
+        .await?
     {
+        meridian_telemetry::fail(&reserving, "out_of_stock");
         // Dropping the transaction rolls back the key, the order and every reservation.
         return Err(ApiError::user(
             StatusCode::CONFLICT,
@@ -438,7 +445,8 @@ pub async fn create(
             serde_json::to_value(shortages).map_err(anyhow::Error::from)?,
         ));
     }
-    tx.commit().await?;
+    drop(reserving);
+    tx.commit().with_context(app.observe.step("commit")).await?;
     // Give the connection back before waiting on the PSP: `settle` takes its own, and a
     // checkout must never hold two (a full pool would deadlock).
     drop(client);
@@ -452,9 +460,14 @@ pub async fn create(
             &quote.currency,
             &checkout.body.payment.token,
         )
+        .with_context(app.observe.step("authorise"))
         .await;
     match outcome {
-        Ok(authorization) => settle(&app, order_id, authorization, Some(&quote)).await,
+        Ok(authorization) => {
+            settle(&app, order_id, authorization, Some(&quote))
+                .with_context(app.observe.step("settle"))
+                .await
+        }
         Err(unavailable) => {
             tracing::warn!(%order_id, provider = %unavailable.provider, reason = %unavailable.reason,
                 "payment outcome unknown; the recovery worker will settle the order");

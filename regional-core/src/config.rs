@@ -97,18 +97,21 @@ pub struct Config {
     /// Redis URL of the edge key-value store the outbox relay publishes to; no relay if unset.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<Secret>,
-    /// How long a reservation holds stock before the sweeper releases it, in seconds.
     /// This region's quote signing key, shared with the edge pricing component (its
     /// `quote_signing_key_<region>` variable). With it, a checkout that carries the quote the
     /// shopper saw is refused when the price changed; without it, quotes are not checked.
     #[arg(long, env = "MERIDIAN_QUOTE_SIGNING_KEY")]
     pub quote_signing_key: Option<Secret>,
-
+    /// How long a reservation holds stock before the sweeper releases it, in seconds.
     #[arg(long, env = "MERIDIAN_RESERVATION_TTL_SECS", default_value_t = 900)]
     pub reservation_ttl_secs: u64,
     /// Database pool size.
     #[arg(long, env = "MERIDIAN_DB_POOL", default_value_t = 32)]
     pub db_pool_size: usize,
+    /// Export traces and metrics over OTLP/HTTP to this collector (e.g.
+    /// `http://127.0.0.1:4318`); off when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Config {

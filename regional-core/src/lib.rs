@@ -29,7 +29,10 @@
 //! - `edge_index`: the derived edge projections (category and search indexes, pricing
 //!   rules, recommendation model) the relay rebuilds per storefront.
 //! - `recovery`: the worker that settles stuck checkouts.
+//! - `audit`: the residency proof (canary shoppers, then a search of everything).
+//! - `observe`: OpenTelemetry spans and metrics (off unless an OTLP endpoint is set).
 
+pub mod audit;
 pub mod auth;
 pub mod checkout;
 pub mod config;
@@ -38,6 +41,7 @@ pub mod demo;
 pub mod edge_index;
 pub mod error;
 pub mod inventory;
+pub mod observe;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
@@ -73,6 +77,8 @@ pub struct AppState {
     pub reservation_ttl: Duration,
     /// The key the edge signs quotes with; `None`: quotes are not checked.
     pub quote_signing_key: Option<Arc<config::Secret>>,
+    /// Spans and metrics; off unless an OTLP endpoint is configured.
+    pub observe: Arc<observe::Observe>,
 }
 
 impl AppState {
@@ -92,6 +98,11 @@ impl AppState {
             .await
             .context("failed to register merchant tokens")?;
         let payments = payments::Payments::new(&config.psp_urls, Duration::from_secs(2))?;
+        let telemetry = meridian_telemetry::Telemetry::new(
+            "meridian-core",
+            &[("meridian.region", region.id.as_str().to_owned())],
+            config.otlp_endpoint.as_deref(),
+        )?;
         Ok(Self {
             pool,
             region: Arc::new(region),
@@ -99,6 +110,7 @@ impl AppState {
             payments: Arc::new(payments),
             reservation_ttl: config.reservation_ttl(),
             quote_signing_key: config.quote_signing_key.clone().map(Arc::new),
+            observe: Arc::new(observe::Observe::new(telemetry)),
         })
     }
 }
@@ -129,6 +141,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(error::log_internal_errors))
         .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::trace_requests,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
         .with_state(state)
 }

@@ -22,6 +22,52 @@ enum Command {
     /// Load the demo grocery (deterministic products, stock, synthetic orders) into a
     /// running core through its merchant and checkout APIs.
     DemoSeed(DemoSeed),
+    /// The residency proof: check out one canary shopper per region through the edge, then
+    /// search every region's database, the edge key-value store, the logs and the exported
+    /// spans for each canary. Prints a report; exits 1 unless every canary is found only in
+    /// its home region's database.
+    Audit(Audit),
+    /// Receive OTLP/HTTP traces and metrics and append the raw payloads to a file (what
+    /// `scripts/up` exports to, so `audit` can search the spans).
+    OtlpSink(OtlpSink),
+}
+
+#[derive(Debug, clap::Args)]
+struct Audit {
+    /// The edge node's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    edge_url: String,
+    /// The region config file.
+    #[arg(long, default_value = region_config::DEFAULT_PATH)]
+    region_config: std::path::PathBuf,
+    /// A region's database, `REGION=DATABASE_URL` (repeat for every region).
+    #[arg(long = "database", value_parser = regional_core::audit::parse_database, required = true)]
+    databases: Vec<(region_config::RegionId, String)>,
+    /// The edge key-value store's Redis URL.
+    #[arg(long)]
+    edge_store: String,
+    /// A log file of a process to search (repeatable).
+    #[arg(long = "log")]
+    logs: Vec<std::path::PathBuf>,
+    /// A file of exported OTLP payloads to search (repeatable; `otlp-sink` writes them).
+    #[arg(long = "telemetry")]
+    telemetry: Vec<std::path::PathBuf>,
+    /// The aisle whose first in-stock product each canary buys.
+    #[arg(long, default_value = "bakery")]
+    aisle: String,
+    /// How long to wait after the checkouts for logs and batched spans to be written.
+    #[arg(long, default_value_t = 7)]
+    settle_secs: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct OtlpSink {
+    /// Where to listen (OTLP/HTTP's usual port is 4318).
+    #[arg(long, default_value = "127.0.0.1:4318")]
+    listen: std::net::SocketAddr,
+    /// The file the raw payloads are appended to.
+    #[arg(long)]
+    out: std::path::PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +142,25 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Audit(args) => audit(args).await,
+        Command::OtlpSink(args) => {
+            let inbox = meridian_telemetry::receiver::Inbox::appending_to(&args.out)
+                .with_context(|| format!("failed to open {}", args.out.display()))?;
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .with_context(|| format!("failed to listen on {}", args.listen))?;
+            println!(
+                "otlp-sink listening on http://{}, appending to {}",
+                listener.local_addr()?,
+                args.out.display()
+            );
+            tokio::select! {
+                served = meridian_telemetry::receiver::serve(listener, inbox) => {
+                    served.context("the sink failed")
+                }
+                () = shutdown() => Ok(()),
+            }
+        }
         Command::PspSandbox(config) => {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -106,6 +171,46 @@ async fn main() -> anyhow::Result<()> {
                 .context("sandbox failed")
         }
     }
+}
+
+async fn audit(args: Audit) -> anyhow::Result<()> {
+    use regional_core::audit;
+    let regions = RegionConfig::from_path(&args.region_config)
+        .map_err(|e| anyhow::anyhow!("{}", e.render(&args.region_config.display().to_string())))?;
+    let searched: std::collections::BTreeSet<_> = args.databases.iter().map(|(r, _)| r).collect();
+    let missing: Vec<String> = regions
+        .regions()
+        .iter()
+        .filter(|r| !searched.contains(&r.id))
+        .map(|r| r.id.to_string())
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "every region's database must be searched; missing --database for {}",
+            missing.join(", ")
+        );
+    }
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let canaries = audit::canaries(&regions, &tag);
+    let report = audit::run(&args.edge_url, &canaries, &args.aisle, async || {
+        tokio::time::sleep(std::time::Duration::from_secs(args.settle_secs)).await;
+        let logs = audit::read_files(&args.logs)?
+            .into_iter()
+            .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
+            .collect();
+        Ok(audit::Places {
+            databases: args.databases.iter().cloned().collect(),
+            edge_store: Some(args.edge_store.clone()),
+            logs,
+            telemetry: audit::read_files(&args.telemetry)?,
+        })
+    })
+    .await?;
+    print!("{report}");
+    if !report.passes() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn shutdown() {

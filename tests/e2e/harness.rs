@@ -12,6 +12,8 @@ use edge::app::{App, AppOptions, KeyValue};
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
 use edge::server::Node;
+use meridian_telemetry::Telemetry;
+use meridian_telemetry::receiver::Inbox;
 use region_config::RegionConfig;
 use regional_core::config::{Config, MerchantToken, Secret};
 use regional_core::{AppState, Workers};
@@ -75,15 +77,49 @@ pub struct Core {
     pub region: String,
     pub url: String,
     pub database_url: String,
+    pub telemetry: Telemetry,
 }
 
 /// Everything started, once per test binary.
 pub struct World {
     pub cores: BTreeMap<String, Core>,
     pub edge: String,
+    pub edge_telemetry: Telemetry,
+    /// What the OTLP receiver has been sent by the node and the cores.
+    pub otlp: Inbox,
+    /// Everything the node and the cores logged (JSON lines).
+    pub logs: LogBuffer,
 }
 
-async fn start_core(region: &str, psp: &str) -> Core {
+/// The log lines of every part running in this test binary.
+#[derive(Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+async fn start_core(region: &str, psp: &str, otlp: &str) -> Core {
     let name = format!(
         "e2e_{}_{}",
         region.replace('-', "_"),
@@ -114,9 +150,11 @@ async fn start_core(region: &str, psp: &str) -> Core {
         quote_signing_key: Some(Secret::new(QUOTE_KEY)),
         reservation_ttl_secs: 900,
         db_pool_size: 8,
+        otlp_endpoint: Some(otlp.to_owned()),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();
+    let telemetry = state.observe.telemetry().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     // The production workers (relay every 50 ms): the stock latency bench measures them.
@@ -131,6 +169,7 @@ async fn start_core(region: &str, psp: &str) -> Core {
         region: region.to_owned(),
         url,
         database_url,
+        telemetry,
     }
 }
 
@@ -138,6 +177,15 @@ async fn start_core(region: &str, psp: &str) -> Core {
 pub fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
+        // Every part logs as in production (JSON, info), into one buffer the residency
+        // test searches.
+        let logs = LogBuffer::default();
+        tracing_subscriber::fmt()
+            .json()
+            .with_writer(logs.clone())
+            .with_env_filter("info,wasmtime=warn,cranelift=warn")
+            .try_init()
+            .expect("no other log subscriber in the e2e binary");
         edge::build::build_all().unwrap();
         // A clean Redis database for this run's projections.
         let mut redis = redis::Client::open(redis_url())
@@ -145,7 +193,19 @@ pub fn world() -> &'static World {
             .get_connection()
             .expect("Redis is not reachable: start it (scripts/test does)");
         let _: () = redis::cmd("FLUSHDB").query(&mut redis).unwrap();
-        let cores = on_background(async {
+        let otlp = Inbox::default();
+        let otlp_url = on_background({
+            let otlp = otlp.clone();
+            async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let url = format!("http://{}", listener.local_addr().unwrap());
+                tokio::spawn(meridian_telemetry::receiver::serve(listener, otlp));
+                url
+            }
+        });
+        let otlp_for_cores = otlp_url.clone();
+        let cores = on_background(async move {
+            let otlp_url = otlp_for_cores;
             let psp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let psp = format!("http://{}", psp_listener.local_addr().unwrap());
             let sandbox = regional_core::psp_sandbox::SandboxConfig {
@@ -160,7 +220,7 @@ pub fn world() -> &'static World {
             ));
             let mut cores = BTreeMap::new();
             for region in ["eu-west", "us-east"] {
-                cores.insert(region.to_owned(), start_core(region, &psp).await);
+                cores.insert(region.to_owned(), start_core(region, &psp, &otlp_url).await);
             }
             cores
         });
@@ -189,10 +249,12 @@ pub fn world() -> &'static World {
         };
         let app = App::load(&runtime, &options).unwrap();
         let regions = RegionConfig::from_path(&root().join("region-config/regions.toml")).unwrap();
-        let node = Node::new(
+        let edge_telemetry = Telemetry::new("meridian-edge", &[], Some(&otlp_url)).unwrap();
+        let node = Node::with_telemetry(
             runtime,
             app,
             RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER).unwrap(),
+            edge_telemetry.clone(),
         );
         let edge = on_background(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -200,13 +262,28 @@ pub fn world() -> &'static World {
             tokio::spawn(node.serve(listener, std::future::pending()));
             url
         });
-        World { cores, edge }
+        World {
+            cores,
+            edge,
+            edge_telemetry,
+            otlp,
+            logs,
+        }
     })
 }
 
 impl World {
     pub fn core(&self, region: &str) -> &Core {
         &self.cores[region]
+    }
+
+    /// Exports every span and metric the node and the cores have recorded so far.
+    pub async fn flush_telemetry(&self) {
+        let mut all = vec![self.edge_telemetry.clone()];
+        all.extend(self.cores.values().map(|c| c.telemetry.clone()));
+        tokio::task::spawn_blocking(move || all.iter().for_each(Telemetry::flush))
+            .await
+            .unwrap();
     }
 }
 
@@ -345,51 +422,26 @@ pub fn hidden(page: &str, name: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
-/// Counts `needle` in every text column of every table of a core's database.
-pub async fn count_in_database(database_url: &str, needle: &str) -> i64 {
-    let client = pool_for(database_url).get().await.unwrap();
-    let columns = client
-        .query(
-            "SELECT table_name, column_name FROM information_schema.columns
-             WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json')",
-            &[],
-        )
+/// Counts the values of every text column of every table of a core's database that hold
+/// `needle` (the residency audit's search).
+pub async fn count_in_database(database_url: &str, needle: &str) -> usize {
+    regional_core::audit::database_texts(database_url)
         .await
-        .unwrap();
-    let mut total = 0;
-    for row in columns {
-        let (table, column): (String, String) = (row.get(0), row.get(1));
-        let sql = format!(
-            "SELECT count(*) FROM \"{table}\" WHERE \"{column}\"::text LIKE '%' || $1 || '%'"
-        );
-        total += client
-            .query_one(&sql, &[&needle])
-            .await
-            .unwrap()
-            .get::<_, i64>(0);
-    }
-    total
+        .unwrap()
+        .iter()
+        .filter(|t| t.contains(needle))
+        .count()
 }
 
 /// Counts keys and values in this binary's Redis database holding `needle`.
-pub fn count_in_edge_store(needle: &str) -> usize {
-    let mut redis = redis::Client::open(redis_url())
+pub async fn count_in_edge_store(needle: &str) -> usize {
+    let needle = needle.as_bytes();
+    regional_core::audit::edge_store_entries(&redis_url())
+        .await
         .unwrap()
-        .get_connection()
-        .unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut redis).unwrap();
-    let mut hits = 0;
-    for key in keys {
-        let value: Option<Vec<u8>> = redis::cmd("GET")
-            .arg(&key)
-            .query(&mut redis)
-            .unwrap_or(None);
-        let value = value.unwrap_or_default();
-        if key.contains(needle) || String::from_utf8_lossy(&value).contains(needle) {
-            hits += 1;
-        }
-    }
-    hits
+        .iter()
+        .filter(|e| e.windows(needle.len()).any(|w| w == needle))
+        .count()
 }
 
 /// Waits until the edge store's `key` holds `needle` (the relay has published it).

@@ -6,4 +6,5 @@
 mod browser;
 mod harness;
 mod pages;
+mod residency;
 mod shopper;

@@ -10,6 +10,8 @@ use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
 use edge::server::Node;
 use http_body_util::Full;
+use meridian_telemetry::Telemetry;
+use meridian_telemetry::receiver::Inbox;
 use region_config::RegionConfig;
 
 /// A node serving the test application on a local port.
@@ -48,7 +50,8 @@ fn on_background<T: Send + 'static>(future: impl Future<Output = T> + Send + 'st
     receiver.recv().unwrap()
 }
 
-/// Answers every request with `name`, the path and the Host it was sent to.
+/// Answers every request with `name`, the path, the Host it was sent to and the
+/// `traceparent` it carried.
 async fn upstream(name: &'static str) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -64,7 +67,13 @@ async fn upstream(name: &'static str) -> SocketAddr {
                     .and_then(|h| h.to_str().ok())
                     .unwrap_or("")
                     .to_owned();
-                let text = format!("{name} {} host={host}", request.uri().path());
+                let traceparent = request
+                    .headers()
+                    .get("traceparent")
+                    .and_then(|h| h.to_str().ok())
+                    .map(|t| format!(" traceparent={t}"))
+                    .unwrap_or_default();
+                let text = format!("{name} {} host={host}{traceparent}", request.uri().path());
                 async move {
                     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(
                         text,
@@ -154,6 +163,29 @@ pub fn test_limits() -> Limits {
 
 /// Starts a node with `limits` over `key_value`.
 pub fn start(limits: Limits, options: AppOptions, backend: Arc<dyn Backend>) -> TestNode {
+    start_with(limits, options, backend, Telemetry::disabled())
+}
+
+/// Starts an OTLP receiver for this binary's tests; answers its URL and inbox.
+pub fn otlp_receiver() -> (String, Inbox) {
+    let inbox = Inbox::default();
+    let served = inbox.clone();
+    let url = on_background(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(meridian_telemetry::receiver::serve(listener, served));
+        url
+    });
+    (url, inbox)
+}
+
+/// As [`start`], reporting spans and metrics through `telemetry`.
+pub fn start_with(
+    limits: Limits,
+    options: AppOptions,
+    backend: Arc<dyn Backend>,
+    telemetry: Telemetry,
+) -> TestNode {
     built();
     let cache = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -162,7 +194,7 @@ pub fn start(limits: Limits, options: AppOptions, backend: Arc<dyn Backend>) -> 
     let runtime = Runtime::with_limits(limits, Some(cache)).unwrap();
     let app = App::load(&runtime, &options).unwrap();
     let routing = RegionRouting::new(regions(), DEFAULT_COUNTRY_HEADER).unwrap();
-    let node = Node::new(runtime, app, routing);
+    let node = Node::with_telemetry(runtime, app, routing, telemetry);
     let address = on_background(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();

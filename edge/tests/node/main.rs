@@ -9,3 +9,4 @@ mod limits;
 mod outbound;
 mod routing;
 mod stores;
+mod telemetry;

@@ -213,6 +213,7 @@ pub async fn start_core(
         quote_signing_key: options.quote_signing_key.map(Secret::new),
         reservation_ttl_secs: options.reservation_ttl_secs,
         db_pool_size: 16,
+        otlp_endpoint: None,
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

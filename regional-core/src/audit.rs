@@ -1,0 +1,454 @@
+//! The residency proof: check out one shopper per region through the edge with canary
+//! personal data (unique strings in name, email and address), then search every place data
+//! could leak to (each region's database, all tables, all text columns; the edge key-value
+//! store; the logs of every process; the exported spans) for each canary.
+//!
+//! It passes when every canary is found in its home region's database and nowhere else.
+//! `regional-core audit` runs it against a running system and prints [`Report`]; the
+//! end-to-end tests run it against theirs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use region_config::{CountryCode, RegionConfig, RegionId};
+use tokio_postgres::NoTls;
+
+/// The personal data one canary shopper gives at checkout: each string is unique to this
+/// run, so a hit anywhere is this shopper's data.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    pub region: RegionId,
+    pub country: CountryCode,
+    pub name: String,
+    pub email: String,
+    pub line1: String,
+}
+
+impl Canary {
+    /// A canary for `region`, shopping from `country`, marked with `tag` (unique per run).
+    pub fn new(region: RegionId, country: CountryCode, tag: &str) -> Self {
+        let mark = format!("{tag}{}", region.as_str().replace('-', ""));
+        Self {
+            name: format!("Canary Name{mark}"),
+            email: format!("canary-{mark}@audit.invalid"),
+            line1: format!("{mark} Canary Street"),
+            region,
+            country,
+        }
+    }
+
+    /// The strings searched for, with what each is.
+    pub fn needles(&self) -> [(&'static str, &str); 3] {
+        [
+            ("name", &self.name),
+            ("email", &self.email),
+            ("address", &self.line1),
+        ]
+    }
+}
+
+/// One canary per region of `regions` that has a core, each shopping from a country
+/// assigned to that region.
+pub fn canaries(regions: &RegionConfig, tag: &str) -> Vec<Canary> {
+    regions
+        .regions()
+        .iter()
+        .filter(|r| r.core_url.is_some())
+        .filter_map(|r| {
+            let country = r
+                .countries
+                .iter()
+                .copied()
+                .find(|c| regions.home_region(*c).id == r.id)?;
+            Some(Canary::new(r.id.clone(), country, tag))
+        })
+        .collect()
+}
+
+/// Checks `canary` out through the edge's storefront at `edge`, as a browser would
+/// (country header, cookies, CSRF token, the checkout form), buying one unit of the first
+/// in-stock product of `aisle`. Answers the order page's path.
+pub async fn check_out(edge: &str, canary: &Canary, aisle: &str) -> anyhow::Result<String> {
+    let browser = Browser::new(edge, canary.country)?;
+    let (_, listing) = browser.get(&format!("/c/{aisle}")).await?;
+    let mut product = None;
+    for sku in links(&listing, "href=\"/p/") {
+        let (status, page) = browser.get(&format!("/p/{sku}")).await?;
+        if status == 200 && page.contains("In stock") {
+            product = Some((sku, page));
+            break;
+        }
+    }
+    let Some((sku, page)) = product else {
+        bail!(
+            "no product of /c/{aisle} is in stock for {}",
+            canary.country
+        );
+    };
+    let csrf = hidden(&page, "csrf").context("the product page has no CSRF token")?;
+    let (status, _) = browser
+        .post(
+            "/cart/add",
+            &[("sku", &sku), ("quantity", "1"), ("csrf", &csrf)],
+        )
+        .await?;
+    if status != 303 {
+        bail!("adding {sku} to the cart answered {status}");
+    }
+    let (status, form) = browser.get("/checkout").await?;
+    if status != 200 {
+        bail!("the checkout page answered {status}");
+    }
+    let attempt = hidden(&form, "attempt").context("the checkout form has no attempt key")?;
+    let country = canary.country.as_str();
+    let (status, location) = browser
+        .post(
+            "/checkout",
+            &[
+                ("csrf", &csrf),
+                ("attempt", &attempt),
+                ("name", &canary.name),
+                ("email", &canary.email),
+                ("line1", &canary.line1),
+                ("city", "Audit City"),
+                ("postal_code", "10115"),
+                ("country", country),
+                ("token", "tok_approve"),
+            ],
+        )
+        .await?;
+    match location {
+        Some(order) if status == 303 && order.starts_with("/orders/") => Ok(order),
+        _ => bail!("the checkout answered {status} without an order"),
+    }
+}
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    country: CountryCode,
+}
+
+impl Browser {
+    fn new(base: &str, country: CountryCode) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            base: base.trim_end_matches('/').to_owned(),
+            country,
+        })
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("x-meridian-country", self.country.as_str())
+            .send()
+            .await
+            .with_context(|| format!("GET {path} failed"))?;
+        Ok((response.status().as_u16(), response.text().await?))
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> anyhow::Result<(u16, Option<String>)> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-meridian-country", self.country.as_str())
+            .form(form)
+            .send()
+            .await
+            .with_context(|| format!("POST {path} failed"))?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        Ok((response.status().as_u16(), location))
+    }
+}
+
+/// The values of the attribute that follows `marker` (up to the closing quote), in order,
+/// without repeats.
+fn links(page: &str, marker: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for part in page.split(marker).skip(1) {
+        if let Some(value) = part.split('"').next()
+            && !value.is_empty()
+            && !found.iter().any(|f| f == value)
+        {
+            found.push(value.to_owned());
+        }
+    }
+    found
+}
+
+fn hidden(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    page[start..].split('"').next().map(str::to_owned)
+}
+
+/// Where the audit looks.
+#[derive(Debug, Default)]
+pub struct Places {
+    /// Each region's database URL.
+    pub databases: BTreeMap<RegionId, String>,
+    /// The edge key-value store (a Redis URL with its database).
+    pub edge_store: Option<String>,
+    /// Logs: a name and the text.
+    pub logs: Vec<(String, String)>,
+    /// Exported telemetry: a name and the raw bytes (OTLP protobuf payloads keep strings
+    /// verbatim, so a byte search covers every field).
+    pub telemetry: Vec<(String, Vec<u8>)>,
+}
+
+/// What the audit found: for each canary, the hit count per place.
+#[derive(Debug)]
+pub struct Report {
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+pub struct Row {
+    pub canary: Canary,
+    /// Place name → hits, for each of name, email and address.
+    pub hits: BTreeMap<String, [u64; 3]>,
+}
+
+impl Row {
+    fn home(&self) -> String {
+        format!("database {}", self.canary.region)
+    }
+
+    /// Found at home (every field), and nowhere else.
+    pub fn passes(&self) -> bool {
+        self.hits
+            .get(&self.home())
+            .is_some_and(|h| h.iter().all(|n| *n > 0))
+            && self
+                .hits
+                .iter()
+                .filter(|(place, _)| **place != self.home())
+                .all(|(_, h)| h.iter().all(|n| *n == 0))
+    }
+}
+
+impl Report {
+    pub fn passes(&self) -> bool {
+        !self.rows.is_empty() && self.rows.iter().all(Row::passes)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Residency audit: canary personal data, searched everywhere"
+        )?;
+        for row in &self.rows {
+            writeln!(
+                f,
+                "\n{} shopper from {} (canary email {}): {}",
+                row.canary.region,
+                row.canary.country,
+                row.canary.email,
+                if row.passes() { "PASS" } else { "FAIL" }
+            )?;
+            writeln!(
+                f,
+                "  {:<40} {:>5} {:>5} {:>7}",
+                "place", "name", "email", "address"
+            )?;
+            for (place, [name, email, address]) in &row.hits {
+                let expected = if *place == row.home() { "  (home)" } else { "" };
+                writeln!(
+                    f,
+                    "  {place:<40} {name:>5} {email:>5} {address:>7}{expected}"
+                )?;
+            }
+        }
+        let failed = self.rows.iter().filter(|r| !r.passes()).count();
+        writeln!(
+            f,
+            "\n{}: {} canaries, {} found outside their home region's database or missing at home",
+            if self.passes() { "PASS" } else { "FAIL" },
+            self.rows.len(),
+            failed
+        )
+    }
+}
+
+/// Searches `places` for every canary.
+pub async fn search(places: &Places, canaries: &[Canary]) -> anyhow::Result<Report> {
+    let mut rows: Vec<Row> = canaries
+        .iter()
+        .map(|c| Row {
+            canary: c.clone(),
+            hits: BTreeMap::new(),
+        })
+        .collect();
+    for (region, url) in &places.databases {
+        let texts = database_texts(url)
+            .await
+            .with_context(|| format!("failed to search {region}'s database"))?;
+        count(&mut rows, &format!("database {region}"), |needle| {
+            texts.iter().filter(|t| t.contains(needle)).count()
+        });
+    }
+    if let Some(url) = &places.edge_store {
+        let entries = edge_store_entries(url)
+            .await
+            .context("failed to search the edge key-value store")?;
+        count(&mut rows, "edge key-value store", |needle| {
+            let needle = needle.as_bytes();
+            entries
+                .iter()
+                .filter(|e| e.windows(needle.len()).any(|w| w == needle))
+                .count()
+        });
+    }
+    for (name, text) in &places.logs {
+        count(&mut rows, &format!("log {name}"), |needle| {
+            text.matches(needle).count()
+        });
+    }
+    for (name, bytes) in &places.telemetry {
+        count(&mut rows, &format!("telemetry {name}"), |needle| {
+            let needle = needle.as_bytes();
+            bytes.windows(needle.len()).filter(|w| *w == needle).count()
+        });
+    }
+    Ok(Report { rows })
+}
+
+fn count(rows: &mut [Row], place: &str, hits: impl Fn(&str) -> usize) {
+    for row in rows {
+        let found = row
+            .canary
+            .needles()
+            .map(|(_, needle)| u64::try_from(hits(needle)).unwrap_or(u64::MAX));
+        row.hits.insert(place.to_owned(), found);
+    }
+}
+
+/// Every value of every text, varchar and JSON column of every table, as text.
+pub async fn database_texts(url: &str) -> anyhow::Result<Vec<String>> {
+    let config: tokio_postgres::Config = url.parse().context("not a PostgreSQL URL")?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager).max_size(1).build()?;
+    let client = pool.get().await?;
+    let columns = client
+        .query(
+            "SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = 'public'
+               AND data_type IN ('text', 'character varying', 'character', 'jsonb', 'json')",
+            &[],
+        )
+        .await?;
+    let mut texts = Vec::new();
+    for row in columns {
+        let (table, column): (String, String) = (row.get(0), row.get(1));
+        let sql = format!(
+            "SELECT \"{column}\"::text FROM \"{table}\" WHERE \"{column}\" IS NOT NULL",
+            column = column.replace('"', "\"\""),
+            table = table.replace('"', "\"\"")
+        );
+        for value in client.query(&sql, &[]).await? {
+            texts.push(value.get::<_, String>(0));
+        }
+    }
+    Ok(texts)
+}
+
+/// Every key and value in the edge store's Redis database, as bytes.
+pub async fn edge_store_entries(url: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    let client = redis::Client::open(url)?;
+    let mut connection = client.get_multiplexed_async_connection().await?;
+    let mut entries = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut connection)
+            .await?;
+        for key in keys {
+            let value: Option<Vec<u8>> = redis::cmd("GET")
+                .arg(&key)
+                .query_async(&mut connection)
+                .await
+                .unwrap_or(None);
+            entries.push(key);
+            entries.extend(value);
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    Ok(entries)
+}
+
+/// Reads each file, naming it by its file name; a missing file is an error (a log the
+/// audit was told to search must exist).
+pub fn read_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            std::fs::read(p)
+                .with_context(|| format!("failed to read {}", p.display()))
+                .map(|bytes| (name, bytes))
+        })
+        .collect()
+}
+
+/// `REGION=URL` (a database to search).
+pub fn parse_database(value: &str) -> Result<(RegionId, String), String> {
+    let (region, url) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?} is not REGION=DATABASE_URL"))?;
+    let region = region.parse().map_err(|e| format!("{region:?}: {e}"))?;
+    Ok((region, url.to_owned()))
+}
+
+/// Runs the whole audit: checks out every canary, waits for the processes to write their
+/// logs and spans, then searches.
+pub async fn run(
+    edge: &str,
+    canaries: &[Canary],
+    aisle: &str,
+    places: impl AsyncFnOnce() -> anyhow::Result<Places>,
+) -> anyhow::Result<Report> {
+    for canary in canaries {
+        check_out(edge, canary, aisle)
+            .await
+            .with_context(|| format!("the {} canary's checkout failed", canary.region))?;
+    }
+    let places = places().await?;
+    if places.databases.is_empty() {
+        return Err(anyhow!("no database to search"));
+    }
+    search(&places, canaries).await
+}
