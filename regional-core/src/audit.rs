@@ -30,7 +30,9 @@ pub struct Canary {
 impl Canary {
     /// A canary for `region`, shopping from `country`, marked with `tag` (unique per run).
     pub fn new(region: RegionId, country: CountryCode, tag: &str) -> Self {
-        let mark = format!("{tag}{}", region.as_str().replace('-', ""));
+        // The region before the tag: no canary is then a substring of another's (`ap-south`
+        // is a prefix of `ap-southeast`).
+        let mark = format!("{}{tag}", region.as_str().replace('-', ""));
         Self {
             name: format!("Canary Name{mark}"),
             email: format!("canary-{mark}@audit.invalid"),
@@ -217,6 +219,8 @@ pub struct Places {
 #[derive(Debug)]
 pub struct Report {
     pub rows: Vec<Row>,
+    /// What was searched, one line a place (sizes), for the record.
+    pub searched: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -256,6 +260,10 @@ impl fmt::Display for Report {
             f,
             "Residency audit: canary personal data, searched everywhere"
         )?;
+        writeln!(f, "Searched:")?;
+        for line in &self.searched {
+            writeln!(f, "  {line}")?;
+        }
         for row in &self.rows {
             writeln!(
                 f,
@@ -298,10 +306,15 @@ pub async fn search(places: &Places, canaries: &[Canary]) -> anyhow::Result<Repo
             hits: BTreeMap::new(),
         })
         .collect();
+    let mut searched = Vec::new();
     for (region, url) in &places.databases {
         let texts = database_texts(url)
             .await
             .with_context(|| format!("failed to search {region}'s database"))?;
+        searched.push(format!(
+            "database {region}: {} text values in every table",
+            texts.len()
+        ));
         count(&mut rows, &format!("database {region}"), |needle| {
             texts.iter().filter(|t| t.contains(needle)).count()
         });
@@ -310,26 +323,37 @@ pub async fn search(places: &Places, canaries: &[Canary]) -> anyhow::Result<Repo
         let entries = edge_store_entries(url)
             .await
             .context("failed to search the edge key-value store")?;
+        searched.push(format!("edge key-value store: {} keys", entries.len()));
         count(&mut rows, "edge key-value store", |needle| {
-            let needle = needle.as_bytes();
             entries
                 .iter()
-                .filter(|e| e.windows(needle.len()).any(|w| w == needle))
+                .filter(|(k, v)| holds(k, needle) || holds(v, needle))
                 .count()
         });
     }
     for (name, text) in &places.logs {
+        searched.push(format!("log {name}: {} lines", text.lines().count()));
         count(&mut rows, &format!("log {name}"), |needle| {
             text.matches(needle).count()
         });
     }
     for (name, bytes) in &places.telemetry {
+        searched.push(format!(
+            "telemetry {name}: {} bytes of OTLP payloads",
+            bytes.len()
+        ));
         count(&mut rows, &format!("telemetry {name}"), |needle| {
             let needle = needle.as_bytes();
             bytes.windows(needle.len()).filter(|w| *w == needle).count()
         });
     }
-    Ok(Report { rows })
+    Ok(Report { rows, searched })
+}
+
+/// Whether `bytes` hold `needle` anywhere.
+pub fn holds(bytes: &[u8], needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    !needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle)
 }
 
 fn count(rows: &mut [Row], place: &str, hits: impl Fn(&str) -> usize) {
@@ -377,8 +401,8 @@ pub async fn database_texts(url: &str) -> anyhow::Result<Vec<String>> {
     Ok(texts)
 }
 
-/// Every key and value in the edge store's Redis database, as bytes.
-pub async fn edge_store_entries(url: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+/// Every key with its value in the edge store's Redis database, as bytes.
+pub async fn edge_store_entries(url: &str) -> anyhow::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let client = redis::Client::open(url)?;
     let mut connection = client.get_multiplexed_async_connection().await?;
     let mut entries = Vec::new();
@@ -396,8 +420,7 @@ pub async fn edge_store_entries(url: &str) -> anyhow::Result<Vec<Vec<u8>>> {
                 .query_async(&mut connection)
                 .await
                 .unwrap_or(None);
-            entries.push(key);
-            entries.extend(value);
+            entries.push((key, value.unwrap_or_default()));
         }
         if next == 0 {
             break;
@@ -451,4 +474,73 @@ pub async fn run(
         return Err(anyhow!("no database to search"));
     }
     search(&places, canaries).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> RegionConfig {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../region-config/regions.toml");
+        RegionConfig::from_path(&path).unwrap_or_else(|e| panic!("{}", e.render("regions.toml")))
+    }
+
+    #[test]
+    fn one_canary_per_region_none_a_substring_of_another() {
+        let regions = shipped();
+        let canaries = canaries(&regions, "0123456789");
+        assert_eq!(canaries.len(), regions.regions().len());
+        for canary in &canaries {
+            assert_eq!(regions.home_region(canary.country).id, canary.region);
+        }
+        for a in &canaries {
+            for b in &canaries {
+                for ((_, x), (_, y)) in a.needles().iter().zip(b.needles()) {
+                    if a.region != b.region {
+                        assert!(!y.contains(x), "{x} is inside {y}");
+                    }
+                }
+            }
+        }
+    }
+
+    fn row(hits: &[(&str, [u64; 3])]) -> Row {
+        Row {
+            canary: Canary::new("eu-west".parse().unwrap(), "DE".parse().unwrap(), "t"),
+            hits: hits.iter().map(|(p, h)| ((*p).to_owned(), *h)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_canary_passes_only_when_found_at_home_and_nowhere_else() {
+        let home = ("database eu-west", [1, 1, 1]);
+        assert!(row(&[home, ("database us-east", [0, 0, 0])]).passes());
+        assert!(!row(&[home, ("log meridian-edge.log", [0, 1, 0])]).passes());
+        assert!(
+            !row(&[("database eu-west", [1, 0, 1])]).passes(),
+            "every field at home"
+        );
+        assert!(
+            !row(&[("database us-east", [0, 0, 0])]).passes(),
+            "missing at home"
+        );
+        assert!(
+            !Report {
+                rows: Vec::new(),
+                searched: Vec::new()
+            }
+            .passes(),
+            "no canary proves nothing"
+        );
+    }
+
+    #[test]
+    fn links_and_hidden_inputs_are_read_from_pages() {
+        let page = r#"<a href="/p/BAK-1">x</a><a href="/p/BAK-2">y</a><a href="/p/BAK-1">z</a>
+            <input type="hidden" name="csrf" value="abc123"/>"#;
+        assert_eq!(links(page, "href=\"/p/"), ["BAK-1", "BAK-2"]);
+        assert_eq!(hidden(page, "csrf").as_deref(), Some("abc123"));
+        assert_eq!(hidden(page, "attempt"), None);
+    }
 }

@@ -435,12 +435,12 @@ pub async fn count_in_database(database_url: &str, needle: &str) -> usize {
 
 /// Counts keys and values in this binary's Redis database holding `needle`.
 pub async fn count_in_edge_store(needle: &str) -> usize {
-    let needle = needle.as_bytes();
+    use regional_core::audit::holds;
     regional_core::audit::edge_store_entries(&redis_url())
         .await
         .unwrap()
         .iter()
-        .filter(|e| e.windows(needle.len()).any(|w| w == needle))
+        .filter(|(k, v)| holds(k, needle) || holds(v, needle))
         .count()
 }
 
