@@ -78,6 +78,10 @@ struct Up {
     /// `http://127.0.0.1:4318`); off when unset.
     #[arg(long, env = meridian_telemetry::ENDPOINT_VAR)]
     otlp_endpoint: Option<String>,
+    /// Extra roots for outbound `https` (a PEM file: the private CA of the regional cores'
+    /// certificates); the machine's trust store is always used.
+    #[arg(long, env = "MERIDIAN_EDGE_CA_CERT")]
+    ca_cert: Option<PathBuf>,
 }
 
 fn parse_variable(value: &str) -> Result<(String, String), String> {
@@ -202,7 +206,15 @@ impl Up {
             "edge: listening on http://{address} (health: http://{address}{HEALTH_PATH}); Ctrl-C stops"
         );
 
-        let node = Node::with_telemetry(runtime, app, regions, telemetry.clone());
+        let tls = match &self.ca_cert {
+            Some(path) => edge::outbound::Tls::with_extra_roots(path)?,
+            None => edge::outbound::Tls::default(),
+        };
+        let options = edge::server::NodeOptions {
+            telemetry: telemetry.clone(),
+            tls,
+        };
+        let node = Node::with_options(runtime, app, regions, options);
         node.serve(listener, shutdown_signal()).await?;
         telemetry.shutdown();
         println!("edge: stopped");

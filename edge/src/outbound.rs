@@ -211,6 +211,86 @@ pub struct Outbound {
     pub chain: Option<Arc<dyn Chain>>,
     /// Where a client span of each outbound request goes; `None` when telemetry is off.
     pub trace: Option<crate::observe::Trace>,
+    /// Whom `https` requests trust.
+    pub tls: Tls,
+}
+
+/// The TLS client configuration of outbound `https` requests: the machine's trust store,
+/// plus any extra roots (a private CA that signs the regional cores' certificates).
+#[derive(Clone)]
+pub struct Tls(Arc<tokio_rustls::rustls::ClientConfig>);
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tls(..)")
+    }
+}
+
+impl Default for Tls {
+    /// The machine's trust store only.
+    fn default() -> Self {
+        Self::with_roots(Self::system_roots())
+    }
+}
+
+impl Tls {
+    /// The machine's trust store plus the certificates of the PEM file at `extra`.
+    pub fn with_extra_roots(extra: &std::path::Path) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        use rustls_pki_types::pem::PemObject as _;
+        let mut roots = Self::system_roots();
+        let mut added = 0;
+        for certificate in rustls_pki_types::CertificateDer::pem_file_iter(extra)
+            .with_context(|| format!("failed to read {}", extra.display()))?
+        {
+            let certificate = certificate
+                .with_context(|| format!("{} holds a malformed certificate", extra.display()))?;
+            roots
+                .add(certificate)
+                .with_context(|| format!("{} holds an unusable certificate", extra.display()))?;
+            added += 1;
+        }
+        if added == 0 {
+            anyhow::bail!("{} holds no PEM certificate", extra.display());
+        }
+        Ok(Self::with_roots(roots))
+    }
+
+    /// Trusts exactly the certificates of `pem` (tests: a throwaway CA).
+    pub fn trusting_only(pem: &str) -> anyhow::Result<Self> {
+        use rustls_pki_types::pem::PemObject as _;
+        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+        for certificate in rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            roots.add(certificate?)?;
+        }
+        Ok(Self::with_roots(roots))
+    }
+
+    fn system_roots() -> tokio_rustls::rustls::RootCertStore {
+        let found = rustls_native_certs::load_native_certs();
+        for error in &found.errors {
+            tracing::warn!(%error, "a certificate of the machine's trust store was skipped");
+        }
+        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+        let (_, skipped) = roots.add_parsable_certificates(found.certs);
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                "unparsable certificates in the machine's trust store"
+            );
+        }
+        roots
+    }
+
+    fn with_roots(roots: tokio_rustls::rustls::RootCertStore) -> Self {
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Self(Arc::new(config))
+    }
 }
 
 impl std::fmt::Debug for Outbound {
@@ -316,7 +396,7 @@ impl WasiHttpHooks for Outbound {
                 }
                 Decision::Send => {
                     let Some(trace) = &this.trace else {
-                        return Ok((send(request, options).await?, done()));
+                        return Ok((send(request, options, &this.tls).await?, done()));
                     };
                     let mut request = request;
                     let origin = origin
@@ -327,7 +407,7 @@ impl WasiHttpHooks for Outbound {
                         .outbound_span(&trace.cx, request.method(), &origin);
                     // The regional core continues this trace (W3C `traceparent`).
                     meridian_telemetry::inject(&cx, request.headers_mut());
-                    let outcome = send(request, options).await;
+                    let outcome = send(request, options, &this.tls).await;
                     match &outcome {
                         Ok(response) => meridian_telemetry::record(
                             &cx,
@@ -345,13 +425,15 @@ impl WasiHttpHooks for Outbound {
     }
 }
 
-/// Sends a request over plain HTTP/1.1 (the regional cores; TLS is not supported yet).
+/// Sends a request over HTTP/1.1, in TLS for `https` (verified against `tls`'s roots).
 async fn send(
     mut request: Request<WasiBody>,
     options: Option<RequestOptions>,
+    tls: &Tls,
 ) -> Result<Response<WasiBody>, Error> {
-    if request.uri().scheme() != Some(&Scheme::HTTP) {
-        return Err(Error::TlsProtocolError);
+    let secure = request.uri().scheme() == Some(&Scheme::HTTPS);
+    if !secure && request.uri().scheme() != Some(&Scheme::HTTP) {
+        return Err(Error::HttpProtocolError);
     }
     let authority = request
         .uri()
@@ -361,7 +443,9 @@ async fn send(
     let address = format!(
         "{}:{}",
         authority.host(),
-        authority.port_u16().unwrap_or(80)
+        authority
+            .port_u16()
+            .unwrap_or(if secure { 443 } else { 80 })
     );
     let connect_timeout = options
         .and_then(|o| o.connect_timeout)
@@ -377,6 +461,18 @@ async fn send(
             _ => Error::Connect(e),
         })?;
     let _ = stream.set_nodelay(true);
+    let stream: Box<dyn Stream> = if secure {
+        let name = rustls_pki_types::ServerName::try_from(authority.host().to_owned())
+            .map_err(|_| Error::HttpRequestUriInvalid)?;
+        let connector = tokio_rustls::TlsConnector::from(tls.0.clone());
+        let stream = tokio::time::timeout(connect_timeout, connector.connect(name, stream))
+            .await
+            .map_err(|_| Error::ConnectionTimeout)?
+            .map_err(tls_error)?;
+        Box::new(stream)
+    } else {
+        Box::new(stream)
+    };
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
@@ -396,6 +492,24 @@ async fn send(
     Ok(response.map(|body| body.map_err(Error::Hyper).boxed_unsync()))
 }
 
+/// A connection, plain or in TLS.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Stream for T {}
+
+/// A failed TLS handshake, as `wasi:http` names it: a certificate the roots do not vouch
+/// for (or for another name), an alert from the server, or another protocol error.
+fn tls_error(error: std::io::Error) -> Error {
+    use tokio_rustls::rustls::Error as Rustls;
+    match error.get_ref().and_then(|e| e.downcast_ref::<Rustls>()) {
+        Some(Rustls::InvalidCertificate(_)) => Error::TlsCertificateError,
+        Some(Rustls::AlertReceived(alert)) => Error::TlsAlertReceived {
+            alert_id: Some(u8::from(*alert)),
+            alert_message: Some(format!("{alert:?}")),
+        },
+        _ => Error::Tls(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +520,19 @@ mod tests {
             host: host.into(),
             port,
         }
+    }
+
+    #[test]
+    fn an_extra_roots_file_must_hold_certificates() {
+        let dir = std::env::temp_dir().join(format!("edge-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let e = Tls::with_extra_roots(&empty).unwrap_err();
+        assert!(e.to_string().contains("holds no PEM certificate"), "{e:#}");
+        let e = Tls::with_extra_roots(&dir.join("missing.pem")).unwrap_err();
+        assert!(e.to_string().contains("failed to read"), "{e:#}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -448,6 +575,7 @@ mod tests {
             cores: Arc::default(),
             chain: None,
             trace: None,
+            tls: Tls::default(),
         };
         assert_eq!(
             outbound.decide(Some(&origin("http", "catalogue.spin.internal", 80))),
@@ -474,6 +602,7 @@ mod tests {
             }),
             chain: None,
             trace: None,
+            tls: Tls::default(),
         };
         assert_eq!(
             outbound.decide(Some(&origin("http", "127.0.0.1", 7102))),

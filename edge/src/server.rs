@@ -26,7 +26,7 @@ use meridian_telemetry::opentelemetry::Context;
 
 use crate::app::{App, AppComponent};
 use crate::observe::{Observe, Trace};
-use crate::outbound::{Chain, Origin, Outbound, ResponseFuture};
+use crate::outbound::{Chain, Origin, Outbound, ResponseFuture, Tls};
 use crate::region::{REGION_HEADER, RegionRouting, Shopper};
 use crate::runtime::Runtime;
 use crate::state::State;
@@ -42,6 +42,16 @@ pub struct Node {
     cores: Vec<(String, Origin)>,
     permits: Arc<Semaphore>,
     observe: Arc<Observe>,
+    tls: Tls,
+}
+
+/// What a node may be given beyond its application.
+#[derive(Debug, Default)]
+pub struct NodeOptions {
+    /// Spans and metrics (off by default).
+    pub telemetry: Telemetry,
+    /// Whom outbound `https` requests trust (default: the machine's trust store).
+    pub tls: Tls,
 }
 
 impl std::fmt::Debug for Node {
@@ -147,15 +157,15 @@ const NODE_HEADERS: [&str; 8] = [
 
 impl Node {
     pub fn new(runtime: Runtime, app: App, regions: RegionRouting) -> Arc<Self> {
-        Self::with_telemetry(runtime, app, regions, Telemetry::disabled())
+        Self::with_options(runtime, app, regions, NodeOptions::default())
     }
 
-    /// A node that reports spans and metrics through `telemetry`.
-    pub fn with_telemetry(
+    /// A node with `options` (telemetry, outbound TLS roots).
+    pub fn with_options(
         runtime: Runtime,
         app: App,
         regions: RegionRouting,
-        telemetry: Telemetry,
+        options: NodeOptions,
     ) -> Arc<Self> {
         let cores = app.core_origins(&regions.config);
         let permits = Arc::new(Semaphore::new(runtime.limits().max_instances));
@@ -165,7 +175,8 @@ impl Node {
             regions,
             cores,
             permits,
-            observe: Arc::new(Observe::new(telemetry)),
+            observe: Arc::new(Observe::new(options.telemetry)),
+            tls: options.tls,
         })
     }
 
@@ -363,6 +374,7 @@ impl Node {
                     cx: trace.as_ref().map(|t| t.cx.clone()).unwrap_or_default(),
                 })),
                 trace: trace.clone(),
+                tls: node.tls.clone(),
             };
             let state = State::new(component.stores.clone(), component.variables.clone())
                 .with_environment(&component.environment)

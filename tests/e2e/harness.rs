@@ -11,7 +11,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use edge::app::{App, AppOptions, KeyValue};
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
-use edge::server::Node;
+use edge::server::{Node, NodeOptions};
 use meridian_telemetry::Telemetry;
 use meridian_telemetry::receiver::Inbox;
 use region_config::RegionConfig;
@@ -250,11 +250,14 @@ pub fn world() -> &'static World {
         let app = App::load(&runtime, &options).unwrap();
         let regions = RegionConfig::from_path(&root().join("region-config/regions.toml")).unwrap();
         let edge_telemetry = Telemetry::new("meridian-edge", &[], Some(&otlp_url)).unwrap();
-        let node = Node::with_telemetry(
+        let node = Node::with_options(
             runtime,
             app,
             RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER).unwrap(),
-            edge_telemetry.clone(),
+            NodeOptions {
+                telemetry: edge_telemetry.clone(),
+                ..NodeOptions::default()
+            },
         );
         let edge = on_background(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

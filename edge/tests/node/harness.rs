@@ -6,9 +6,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use edge::app::{App, AppOptions, KeyValue};
 use edge::kv::{Backend, MemoryBackend};
+use edge::outbound::Tls;
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
-use edge::server::Node;
+use edge::server::{Node, NodeOptions};
 use http_body_util::Full;
 use meridian_telemetry::Telemetry;
 use meridian_telemetry::receiver::Inbox;
@@ -25,6 +26,9 @@ pub struct Upstreams {
     pub upstream: SocketAddr,
     pub eu_west: SocketAddr,
     pub us_east: SocketAddr,
+    /// An upstream in TLS, as `localhost:PORT`, and the PEM of the CA that signed it.
+    pub secure: String,
+    pub secure_ca: String,
 }
 
 /// A runtime for the node and upstreams, alive for the whole test binary (each test has
@@ -51,8 +55,8 @@ fn on_background<T: Send + 'static>(future: impl Future<Output = T> + Send + 'st
 }
 
 /// Answers every request with `name`, the path, the Host it was sent to and the
-/// `traceparent` it carried.
-async fn upstream(name: &'static str) -> SocketAddr {
+/// `traceparent` it carried; in TLS when given an acceptor.
+async fn upstream(name: &'static str, tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -60,43 +64,91 @@ async fn upstream(name: &'static str) -> SocketAddr {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let service = hyper::service::service_fn(move |request: http::Request<_>| {
-                let host = request
-                    .headers()
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                let traceparent = request
-                    .headers()
-                    .get("traceparent")
-                    .and_then(|h| h.to_str().ok())
-                    .map(|t| format!(" traceparent={t}"))
-                    .unwrap_or_default();
-                let text = format!("{name} {} host={host}{traceparent}", request.uri().path());
-                async move {
-                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(
-                        text,
-                    ))))
+            match &tls {
+                Some(acceptor) => {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        // A client that distrusts the certificate hangs up mid-handshake.
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            answer(name, stream).await;
+                        }
+                    });
                 }
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-            );
+                None => {
+                    tokio::spawn(answer(name, stream));
+                }
+            }
         }
     });
     address
+}
+
+async fn answer(
+    name: &'static str,
+    stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+) {
+    let service = hyper::service::service_fn(move |request: http::Request<_>| {
+        let host = request
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let traceparent = request
+            .headers()
+            .get("traceparent")
+            .and_then(|h| h.to_str().ok())
+            .map(|t| format!(" traceparent={t}"))
+            .unwrap_or_default();
+        let text = format!("{name} {} host={host}{traceparent}", request.uri().path());
+        async move {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+        .await;
+}
+
+/// A TLS server identity for `localhost`, signed by a throwaway CA: the acceptor and the
+/// CA's certificate (PEM) for a client to trust.
+fn tls_identity() -> (tokio_rustls::TlsAcceptor, String) {
+    use tokio_rustls::rustls;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca.pem())
 }
 
 pub fn upstreams() -> &'static Upstreams {
     static UP: OnceLock<Upstreams> = OnceLock::new();
     UP.get_or_init(|| {
         on_background(async {
+            let (acceptor, secure_ca) = tls_identity();
+            let secure = upstream("secure", Some(acceptor)).await;
             Upstreams {
-                upstream: upstream("upstream").await,
-                eu_west: upstream("eu-west-core").await,
-                us_east: upstream("us-east-core").await,
+                upstream: upstream("upstream", None).await,
+                eu_west: upstream("eu-west-core", None).await,
+                us_east: upstream("us-east-core", None).await,
+                secure: format!("localhost:{}", secure.port()),
+                secure_ca,
             }
         })
     })
@@ -128,6 +180,7 @@ pub fn options(key_value: KeyValue, extra: &[(&str, &str)]) -> AppOptions {
     let up = upstreams();
     let mut variables = vec![
         ("upstream".to_owned(), up.upstream.to_string()),
+        ("secure_upstream".to_owned(), up.secure.clone()),
         (
             "core_url_eu_west".to_owned(),
             format!("http://{}", up.eu_west),
@@ -186,6 +239,17 @@ pub fn start_with(
     backend: Arc<dyn Backend>,
     telemetry: Telemetry,
 ) -> TestNode {
+    start_node(limits, options, backend, telemetry, Tls::default())
+}
+
+/// As [`start`], trusting `tls`'s roots for outbound `https`.
+pub fn start_node(
+    limits: Limits,
+    options: AppOptions,
+    backend: Arc<dyn Backend>,
+    telemetry: Telemetry,
+    tls: Tls,
+) -> TestNode {
     built();
     let cache = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -194,7 +258,7 @@ pub fn start_with(
     let runtime = Runtime::with_limits(limits, Some(cache)).unwrap();
     let app = App::load(&runtime, &options).unwrap();
     let routing = RegionRouting::new(regions(), DEFAULT_COUNTRY_HEADER).unwrap();
-    let node = Node::with_telemetry(runtime, app, routing, telemetry);
+    let node = Node::with_options(runtime, app, routing, NodeOptions { telemetry, tls });
     let address = on_background(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();

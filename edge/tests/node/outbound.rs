@@ -91,3 +91,42 @@ async fn a_pinned_shopper_reaches_only_the_home_regions_core() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("us-east-core /orders"), "{body}");
 }
+
+#[tokio::test]
+async fn https_reaches_a_server_whose_certificate_the_node_trusts() {
+    use std::sync::Arc;
+
+    use edge::app::KeyValue;
+    use edge::kv::{Backend, MemoryBackend};
+    use edge::outbound::Tls;
+    use meridian_telemetry::Telemetry;
+
+    use crate::harness::{options, start_node, test_limits};
+
+    let up = upstreams();
+    let url = format!("https://{}/secure-ping", up.secure);
+    // The machine's trust store does not know the throwaway CA: the handshake fails, and
+    // the component is told it was the certificate.
+    let (status, body) = get(&format!("{}/probe/fetch?{url}", shared().url), &[]).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("TlsCertificateError"), "{body}");
+
+    // A node told to trust the CA (as `edge up --ca-cert` does) gets through.
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let node = start_node(
+        test_limits(),
+        options(KeyValue::Shared(backend.clone()), &[]),
+        backend,
+        Telemetry::disabled(),
+        Tls::trusting_only(&up.secure_ca).unwrap(),
+    );
+    let (status, body) = get(&format!("{}/probe/fetch?{url}", node.url), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(&format!(
+            "status 200\nsecure /secure-ping host={}",
+            up.secure
+        )),
+        "{body}"
+    );
+}
