@@ -104,7 +104,7 @@ fn main() -> anyhow::Result<()> {
     for _ in 0..calls {
         let started = Instant::now();
         catalogue
-            .call_category_page(&mut store, &scope, "dairy", page)?
+            .call_category_page(&mut store, &scope, "dairy", None, page)?
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         samples.push(started.elapsed());
     }

@@ -24,6 +24,19 @@ async fn seed_catalogue(world: &'static World) {
             warehouse,
         )
         .await;
+        // Two organic dairy products: the aisle's "organic" filter.
+        for (sku, title, tags) in [
+            ("MILK-ORG", "Organic whole milk", ["milk", "organic"]),
+            ("YOG-ORG", "Organic yoghurt", ["yoghurt", "organic"]),
+        ] {
+            seed(
+                core,
+                &product(sku, title, "dairy", 199, &tags),
+                10,
+                warehouse,
+            )
+            .await;
+        }
         // Apples arrive, then all go bad: out of stock, as a hint the edge knows.
         let apples = product("APPLE-PG", "Crisp apples", "produce", 250, &["fruit"]);
         seed(core, &apples, 2, warehouse).await;
@@ -39,6 +52,12 @@ async fn seed_catalogue(world: &'static World) {
         &format!("{}/p/MILK-PG", world.edge),
         &[("x-meridian-country", "US")],
         "Whole milk",
+    )
+    .await;
+    until_published(
+        &format!("{}/c/dairy", world.edge),
+        &[("x-meridian-country", "DE")],
+        "organic (2)",
     )
     .await;
     until_published(
@@ -80,13 +99,42 @@ async fn listing_search_and_empty_states() {
     );
     let (status, _) = shopper.get("/c/dairy?sort=sideways").await;
     assert_eq!(status, 400);
+
+    // The aisle's tag filters: counted over the whole aisle, applied with the sort kept.
+    assert!(dairy.contains("aria-label=\"Filter by\""), "{dairy}");
+    assert!(
+        dairy.contains("href=\"/c/dairy?sort=price&amp;tag=organic\">organic (2)"),
+        "{dairy}"
+    );
+    let (status, organic) = shopper.get("/c/dairy?sort=price&tag=Organic").await;
+    assert_eq!(status, 200);
+    assert!(organic.contains("2 products tagged “organic”"), "{organic}");
+    assert!(organic.contains("href=\"/p/MILK-ORG\"") && organic.contains("href=\"/p/YOG-ORG\""));
+    assert!(!organic.contains("href=\"/p/MILK-PG\""), "{organic}");
+    assert!(
+        organic.contains("href=\"/c/dairy?sort=name&amp;tag=organic\""),
+        "the sort links keep the filter: {organic}"
+    );
+    assert!(
+        organic.contains("aria-current=\"true\">organic (2)"),
+        "{organic}"
+    );
+    let (status, none) = shopper.get("/c/dairy?tag=vegan").await;
+    assert_eq!(status, 200);
+    assert!(
+        none.contains("No product in this aisle carries that tag."),
+        "{none}"
+    );
+    let long = "x".repeat(65);
+    let (status, _) = shopper.get(&format!("/c/dairy?tag={long}")).await;
+    assert_eq!(status, 400);
     let (status, empty) = shopper.get("/search?q=caviar").await;
     assert_eq!(status, 200);
     assert!(empty.contains("Nothing matches “caviar”"), "{empty}");
     let (status, hits) = shopper.get("/search?q=milk").await;
     assert_eq!(status, 200);
     assert!(hits.contains("<mark>milk</mark>"), "{hits}");
-    assert!(hits.contains("dairy (1)"), "facet: {hits}");
+    assert!(hits.contains("dairy (2)"), "facet: {hits}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

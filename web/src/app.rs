@@ -245,19 +245,27 @@ fn category(ctx: &Ctx, slug: &str) -> Response {
         "popularity" => Sort::Popularity,
         _ => return ctx.error(400, "Sort by name, price, price-desc or popularity.".into()),
     };
+    let tag = ctx
+        .request
+        .query_field("tag")
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    if tag.as_ref().is_some_and(|t| t.len() > 64) {
+        return ctx.error(400, "A tag filter has at most 64 characters.".into());
+    }
     let request = PageRequest {
         page,
         per_page: PER_PAGE,
         sort,
     };
-    match catalogue::category_page(&ctx.scope, slug, request) {
+    match catalogue::category_page(&ctx.scope, slug, tag.as_deref(), request) {
         Ok(listing) => {
             // The aisle's title from its slug (`frozen-food` → `Frozen food`): one catalogue
             // call fewer per listing page.
             let title = aisle_title(slug);
             let slug = slug.to_owned();
             ctx.page(200, &title.clone(), "", move || {
-                pages::category(title, &slug, &sort_key, listing)
+                pages::category(title, &slug, &sort_key, tag.as_deref(), listing)
             })
         }
         Err(

@@ -90,8 +90,20 @@ fn pagination(base: &str, page: u32, pages: u32) -> AnyView {
     view! { <nav class="pages" aria-label="Pages"><ul>{links}</ul></nav> }.into_any()
 }
 
-pub fn category(title: String, slug: &str, sort: &str, listing: Listing) -> AnyView {
+/// An aisle: its sort orders, its tag filters (`tag` is the one applied) and a page of
+/// products.
+pub fn category(
+    title: String,
+    slug: &str,
+    sort: &str,
+    tag: Option<&str>,
+    listing: Listing,
+) -> AnyView {
     let pages = listing.total.div_ceil(listing.per_page.max(1));
+    // `&tag=…` for links that keep the filter.
+    let keep_tag = tag.map_or(String::new(), |t| {
+        format!("&tag={}", crate::http::encode(t))
+    });
     let sorts = [
         ("name", "Name"),
         ("price", "Price: low to high"),
@@ -101,20 +113,59 @@ pub fn category(title: String, slug: &str, sort: &str, listing: Listing) -> AnyV
     .into_iter()
     .map(|(key, label)| {
         let current = (key == sort).then_some("true");
-        list_link(format!("/c/{slug}?sort={key}"), label.to_owned(), current)
+        list_link(
+            format!("/c/{slug}?sort={key}{keep_tag}"),
+            label.to_owned(),
+            current,
+        )
     })
     .collect_view();
-    let cards = listing
-        .items
-        .into_iter()
-        .map(|p| view! { <li><ProductCard product=p/></li> })
-        .collect_view();
-    let base = format!("/c/{slug}?sort={sort}");
+    let filters = (!listing.tags.is_empty()).then(|| {
+        let all = list_link(
+            format!("/c/{slug}?sort={sort}"),
+            "All".to_owned(),
+            tag.is_none().then_some("true"),
+        );
+        let links = listing
+            .tags
+            .iter()
+            .map(|f| {
+                let current = (Some(f.tag.as_str()) == tag).then_some("true");
+                list_link(
+                    format!("/c/{slug}?sort={sort}&tag={}", crate::http::encode(&f.tag)),
+                    format!("{} ({})", f.tag, f.products),
+                    current,
+                )
+            })
+            .collect_view();
+        view! { <nav class="facets" aria-label="Filter by"><ul>{all}{links}</ul></nav> }
+    });
+    let count = match tag {
+        Some(t) => format!("{} products tagged “{t}”", listing.total),
+        None => format!("{} products", listing.total),
+    };
+    let body = if listing.total == 0 {
+        let all = format!("/c/{slug}?sort={sort}");
+        view! {
+            <p class="empty">"No product in this aisle carries that tag. "
+                <a href=all>"Show the whole aisle"</a></p>
+        }
+        .into_any()
+    } else {
+        let cards = listing
+            .items
+            .into_iter()
+            .map(|p| view! { <li><ProductCard product=p/></li> })
+            .collect_view();
+        view! { <ul class="grid">{cards}</ul> }.into_any()
+    };
+    let base = format!("/c/{slug}?sort={sort}{keep_tag}");
     view! {
         <h1>{title}</h1>
-        <p class="count">{format!("{} products", listing.total)}</p>
+        <p class="count">{count}</p>
         <nav class="sort" aria-label="Sort by"><ul>{sorts}</ul></nav>
-        <ul class="grid">{cards}</ul>
+        {filters}
+        {body}
         {pagination(&base, listing.page, pages)}
     }
     .into_any()

@@ -8,7 +8,7 @@ use projections::{
 };
 
 use crate::bindings::exports::meridian::edge::catalogue::{
-    CatalogueError, Category, Facet, Listing, PageRequest, SearchHit, SearchResults, Sort,
+    CatalogueError, Category, Facet, Listing, PageRequest, SearchHit, SearchResults, Sort, TagFacet,
 };
 use crate::bindings::meridian::edge::types::{
     Money, ProductDetail, ProductSummary, Scope, StockHint as Hint,
@@ -22,6 +22,8 @@ pub const MAX_QUERY: usize = 200;
 pub const MAX_TERMS: usize = 12;
 /// The most products on one page.
 pub const MAX_PER_PAGE: u32 = 100;
+/// The longest tag a listing may be filtered by, in bytes.
+pub const MAX_TAG: usize = 64;
 
 type Result<T> = std::result::Result<T, CatalogueError>;
 
@@ -173,6 +175,7 @@ pub fn listing(
     kv: &impl Kv,
     scope: &Scope,
     category: &str,
+    tag: Option<&str>,
     request: PageRequest,
 ) -> Result<Listing> {
     check_scope(scope)?;
@@ -180,17 +183,29 @@ pub fn listing(
     if !projections::valid_slug(category) {
         return Err(bad("category is not a category slug"));
     }
+    if tag.is_some_and(|t| t.len() > MAX_TAG) {
+        return Err(bad(format!("tag is longer than {MAX_TAG} bytes")));
+    }
     let key = keys::category(&scope.region, &scope.storefront, category);
     let value = kv.get(&key).map_err(store_failed)?;
     let Some(index) = decode_opt::<CategoryIndex>(&key, value.as_ref())? else {
         return Err(CatalogueError::UnknownCategory(category.to_owned()));
     };
-    let order: Vec<&str> = match request.sort {
+    let mut order: Vec<&str> = match request.sort {
         Sort::Name => sku_list(&index.by_name).collect(),
         Sort::PriceAscending => sku_list(&index.by_price).collect(),
         Sort::PriceDescending => sku_list(&index.by_price).rev().collect(),
         Sort::Popularity => sku_list(&index.by_popularity).collect(),
     };
+    if let Some(tag) = tag.map(|t| t.trim().to_lowercase()) {
+        let carriers: std::collections::HashSet<&str> = index
+            .tags
+            .iter()
+            .find(|f| f.tag == tag)
+            .map(|f| sku_list(&f.skus).collect())
+            .unwrap_or_default();
+        order.retain(|sku| carriers.contains(sku));
+    }
     let products = load_products(kv, scope, &order[page_slice(&order, &request)])?;
     Ok(Listing {
         items: products
@@ -200,6 +215,14 @@ pub fn listing(
         page: request.page,
         per_page: request.per_page,
         total: u32::try_from(order.len()).unwrap_or(u32::MAX),
+        tags: index
+            .tags
+            .iter()
+            .map(|f| TagFacet {
+                tag: f.tag.clone(),
+                products: u32::try_from(sku_list(&f.skus).count()).unwrap_or(u32::MAX),
+            })
+            .collect(),
     })
 }
 

@@ -49,9 +49,10 @@ impl Guest for Component {
     fn category_page(
         scope: Scope,
         category: String,
+        tag: Option<String>,
         request: PageRequest,
     ) -> Result<Listing, CatalogueError> {
-        logic::listing(&open()?, &scope, &category, request)
+        logic::listing(&open()?, &scope, &category, tag.as_deref(), request)
     }
 
     fn search(

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::keys;
-use crate::model::{Categories, Category, CategoryIndex, FORMAT_VERSION, Product, encode};
+use crate::model::{
+    Categories, Category, CategoryIndex, FORMAT_VERSION, MAX_TAG_FILTERS, Product, TagFilter,
+    encode,
+};
 use crate::search;
 
 fn join<'a>(skus: impl Iterator<Item = &'a str>) -> String {
@@ -67,6 +70,7 @@ pub fn storefront(
             by_name: join(by_name.iter().map(|p| p.sku.as_str())),
             by_price: join(by_price.iter().map(|p| p.sku.as_str())),
             by_popularity: join(by_popularity.iter().map(|p| p.sku.as_str())),
+            tags: tag_filters(&members),
         };
         out.push((keys::category(region, storefront, slug), encode(&index)));
         categories.push(Category {
@@ -92,6 +96,33 @@ pub fn storefront(
         ));
     }
     out
+}
+
+/// The tags worth filtering `members` (in SKU order) by: shared by two or more products
+/// but not by all, most common first (ties by tag), [`MAX_TAG_FILTERS`] at most.
+fn tag_filters(members: &[&Product]) -> Vec<TagFilter> {
+    let mut carriers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for p in members {
+        let mut tags: Vec<String> = p.tags.iter().map(|t| t.trim().to_lowercase()).collect();
+        tags.sort();
+        tags.dedup();
+        for tag in tags.into_iter().filter(|t| !t.is_empty()) {
+            carriers.entry(tag).or_default().push(&p.sku);
+        }
+    }
+    let mut useful: Vec<(String, Vec<&str>)> = carriers
+        .into_iter()
+        .filter(|(_, skus)| skus.len() >= 2 && skus.len() < members.len())
+        .collect();
+    useful.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    useful
+        .into_iter()
+        .take(MAX_TAG_FILTERS)
+        .map(|(tag, skus)| TagFilter {
+            tag,
+            skus: skus.join(" "),
+        })
+        .collect()
 }
 
 /// The keys among `previous` (written by an earlier build) that `current` no longer has:
@@ -127,6 +158,32 @@ mod tests {
 
     fn value<'a>(out: &'a [(String, Vec<u8>)], key: &str) -> &'a [u8] {
         &out.iter().find(|(k, _)| k == key).unwrap().1
+    }
+
+    #[test]
+    fn aisles_filter_by_the_tags_some_but_not_all_products_share() {
+        let mut products: Vec<Product> = ["A1", "A2", "A3", "A4"]
+            .iter()
+            .map(|sku| product(sku, sku, "bakery", Some(100), 0))
+            .collect();
+        // Every product is "organic": no use as a filter. Two are rye, one is vegan
+        // (a filter of one is left out), "Rye " normalises to "rye".
+        products[0].tags.push("rye".into());
+        products[2].tags.push("Rye ".into());
+        products[3].tags.push("vegan".into());
+        let out = storefront("eu-west", "grocer", "EUR", &products);
+        let key = keys::category("eu-west", "grocer", "bakery");
+        let index: CategoryIndex = decode(&key, value(&out, &key)).unwrap();
+        assert_eq!(
+            index.tags,
+            [TagFilter {
+                tag: "rye".into(),
+                skus: "A1 A3".into()
+            }]
+        );
+        // An index written before filters still decodes, with none.
+        let old = br#"{"v":1,"slug":"x","title":"X","currency":"EUR","by_name":"","by_price":"","by_popularity":""}"#;
+        assert!(decode::<CategoryIndex>("old", old).unwrap().tags.is_empty());
     }
 
     #[test]

@@ -141,6 +141,22 @@ pub struct CategoryIndex {
     pub by_price: String,
     /// Most popular first.
     pub by_popularity: String,
+    /// The aisle's filters: tag → the SKUs carrying it (SKU order), for the tags most of
+    /// its products share ([`MAX_TAG_FILTERS`] at most, most common first, each carried by
+    /// at least two products and not by all). Absent in indexes written before filters.
+    #[serde(default)]
+    pub tags: Vec<TagFilter>,
+}
+
+/// How many tag filters an aisle offers at most.
+pub const MAX_TAG_FILTERS: usize = 12;
+
+/// One tag of an aisle and its products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagFilter {
+    pub tag: String,
+    /// SKUs separated by single spaces, in SKU order.
+    pub skus: String,
 }
 
 /// The SKUs of a space-separated list.

@@ -59,7 +59,13 @@ fn bad_input_and_corrupt_projections_are_typed_errors_not_traps() {
         .unwrap();
     assert!(matches!(malformed, Err(CatalogueError::BadRequest(_))));
     let bad_page = catalogue
-        .call_category_page(&mut store, &scope(), "bakery", page(0, 24, Sort::Name))
+        .call_category_page(
+            &mut store,
+            &scope(),
+            "bakery",
+            None,
+            page(0, 24, Sort::Name),
+        )
         .unwrap();
     assert!(matches!(bad_page, Err(CatalogueError::BadRequest(_))));
     // The instance is still usable after every error.
@@ -84,6 +90,7 @@ fn a_category_pages_in_price_order_and_search_ranks_with_facets() {
             &mut store,
             &scope(),
             "bakery",
+            None,
             page(1, 24, Sort::PriceAscending),
         )
         .unwrap()

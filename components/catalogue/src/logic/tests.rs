@@ -105,16 +105,92 @@ fn a_malformed_projection_is_reported_with_its_key() {
 fn listings_page_stably_in_every_sort_order() {
     let kv = published(&produce());
     let skus = |l: Listing| l.items.into_iter().map(|i| i.sku).collect::<Vec<_>>();
-    let first = listing(&kv, &scope(), "produce", page(1, 2, Sort::PriceAscending)).unwrap();
+    let first = listing(
+        &kv,
+        &scope(),
+        "produce",
+        None,
+        page(1, 2, Sort::PriceAscending),
+    )
+    .unwrap();
     assert_eq!(first.total, 3);
     assert_eq!(skus(first), ["BAN", "APL"]);
-    let second = listing(&kv, &scope(), "produce", page(2, 2, Sort::PriceAscending)).unwrap();
+    let second = listing(
+        &kv,
+        &scope(),
+        "produce",
+        None,
+        page(2, 2, Sort::PriceAscending),
+    )
+    .unwrap();
     assert_eq!(skus(second), ["CHR"]);
-    let past = listing(&kv, &scope(), "produce", page(9, 2, Sort::Name)).unwrap();
+    let past = listing(&kv, &scope(), "produce", None, page(9, 2, Sort::Name)).unwrap();
     assert!(past.items.is_empty());
     assert_eq!(past.total, 3);
-    let desc = listing(&kv, &scope(), "produce", page(1, 10, Sort::PriceDescending)).unwrap();
+    let desc = listing(
+        &kv,
+        &scope(),
+        "produce",
+        None,
+        page(1, 10, Sort::PriceDescending),
+    )
+    .unwrap();
     assert_eq!(skus(desc), ["CHR", "APL", "BAN"]);
+}
+
+#[test]
+fn a_listing_filters_by_a_tag_and_counts_every_tag() {
+    let mut products = produce();
+    products[0].tags.push("Organic".into());
+    products[2].tags.push("organic".into());
+    let kv = published(&products);
+    let skus = |l: &Listing| l.items.iter().map(|i| i.sku.clone()).collect::<Vec<_>>();
+    let all = listing(&kv, &scope(), "produce", None, page(1, 10, Sort::Name)).unwrap();
+    assert_eq!(
+        all.tags,
+        [TagFacet {
+            tag: "organic".into(),
+            products: 2
+        }],
+        "\"fresh\" is on every product: no use as a filter"
+    );
+    // Case and spaces do not matter; the sort still applies.
+    let organic = listing(
+        &kv,
+        &scope(),
+        "produce",
+        Some(" ORGANIC"),
+        page(1, 10, Sort::PriceDescending),
+    )
+    .unwrap();
+    assert_eq!(
+        (skus(&organic), organic.total),
+        (vec!["CHR".into(), "APL".into()], 2)
+    );
+    assert_eq!(
+        organic.tags, all.tags,
+        "the facets are counted before the filter"
+    );
+    // A tag the aisle does not offer lists nothing; an overlong one is refused.
+    let none = listing(
+        &kv,
+        &scope(),
+        "produce",
+        Some("vegan"),
+        page(1, 10, Sort::Name),
+    )
+    .unwrap();
+    assert_eq!((none.items.len(), none.total), (0, 0));
+    assert!(matches!(
+        listing(
+            &kv,
+            &scope(),
+            "produce",
+            Some(&"x".repeat(65)),
+            page(1, 10, Sort::Name)
+        ),
+        Err(CatalogueError::BadRequest(_))
+    ));
 }
 
 #[test]
@@ -126,12 +202,12 @@ fn bad_page_requests_and_unknown_categories_are_refused() {
         page(1, 101, Sort::Name),
     ] {
         assert!(matches!(
-            listing(&kv, &scope(), "produce", bad),
+            listing(&kv, &scope(), "produce", None, bad),
             Err(CatalogueError::BadRequest(_))
         ));
     }
     assert_eq!(
-        listing(&kv, &scope(), "toys", page(1, 10, Sort::Name)),
+        listing(&kv, &scope(), "toys", None, page(1, 10, Sort::Name)),
         Err(CatalogueError::UnknownCategory("toys".into()))
     );
 }
