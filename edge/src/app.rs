@@ -50,9 +50,9 @@ pub struct AppOptions {
     pub manifest: PathBuf,
     /// `--variable NAME=VALUE`, highest precedence.
     pub variables: Vec<(String, String)>,
-    /// The environment's `SPIN_VARIABLE_*` entries (name as in the environment).
+    /// The process environment: `SPIN_VARIABLE_*` and what `env` variables providers read.
     pub environment: BTreeMap<String, String>,
-    /// Spin runtime configuration (`[key_value_store.<label>]`).
+    /// Spin runtime configuration (`[key_value_store.<label>]`, `[[variables_provider]]`).
     pub runtime_config: Option<PathBuf>,
     pub key_value: KeyValue,
 }
@@ -91,12 +91,110 @@ pub struct App {
     pub variables: BTreeMap<String, String>,
 }
 
-/// Spin's runtime configuration file: only key-value stores are understood.
-#[derive(Debug, Deserialize)]
+/// Spin's runtime configuration file: key-value stores and variables providers.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuntimeConfig {
     #[serde(default)]
     key_value_store: BTreeMap<String, StoreConfig>,
+    #[serde(default)]
+    variables_provider: Vec<ProviderConfig>,
+    /// The file's folder: relative paths in it are relative to it.
+    #[serde(skip)]
+    folder: PathBuf,
+}
+
+/// A `[[variables_provider]]`: where variables get values between `--variable` and
+/// `SPIN_VARIABLE_*`, in the file's order.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ProviderConfig {
+    /// `PREFIX_NAME` from the environment (`prefix` empty: `NAME`), then from `dotenv_path`.
+    Env {
+        #[serde(default)]
+        prefix: Option<String>,
+        #[serde(default)]
+        dotenv_path: Option<PathBuf>,
+    },
+    /// Values written in the file.
+    Static {
+        values: BTreeMap<String, String>,
+    },
+    /// Spin's secret stores: they need their services, which this node does not speak.
+    Vault {},
+    AzureKeyVault {},
+}
+
+impl RuntimeConfig {
+    fn load(options: &AppOptions) -> anyhow::Result<Self> {
+        let Some(path) = &options.runtime_config else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        let mut config: Self = toml::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a runtime configuration this node understands",
+                path.display()
+            )
+        })?;
+        config.folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// One lookup per provider, in order.
+    fn providers(&self, options: &AppOptions) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+        let mut out = Vec::new();
+        for provider in &self.variables_provider {
+            let values = match provider {
+                ProviderConfig::Env {
+                    prefix,
+                    dotenv_path,
+                } => {
+                    let mut values = BTreeMap::new();
+                    if let Some(file) = dotenv_path {
+                        let file = self.folder.join(file);
+                        let entries = dotenvy::from_path_iter(&file).with_context(|| {
+                            format!("variables provider: failed to read {}", file.display())
+                        })?;
+                        for entry in entries {
+                            let (k, v) = entry.with_context(|| {
+                                format!(
+                                    "variables provider: {} is not a dotenv file",
+                                    file.display()
+                                )
+                            })?;
+                            values.insert(k, v);
+                        }
+                    }
+                    // The environment beats the file.
+                    values.extend(options.environment.clone());
+                    let prefix = prefix.clone().unwrap_or_else(|| "SPIN_VARIABLE".to_owned());
+                    values
+                        .into_iter()
+                        .filter_map(|(k, v)| {
+                            let name = if prefix.is_empty() {
+                                Some(k.as_str())
+                            } else {
+                                k.strip_prefix(prefix.as_str())?.strip_prefix('_')
+                            };
+                            Some((name?.to_ascii_lowercase(), v))
+                        })
+                        .collect()
+                }
+                ProviderConfig::Static { values } => values.clone(),
+                ProviderConfig::Vault {} | ProviderConfig::AzureKeyVault {} => bail!(
+                    "variables provider {:?} is not supported by this node: use an `env` or `static` provider, or `--variable`",
+                    match provider {
+                        ProviderConfig::Vault {} => "vault",
+                        _ => "azure_key_vault",
+                    }
+                ),
+            };
+            out.push(values);
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +236,7 @@ pub fn resolve_variables(
     manifest: &Manifest,
     options: &AppOptions,
 ) -> anyhow::Result<BTreeMap<String, String>> {
+    let providers = RuntimeConfig::load(options)?.providers(options)?;
     let mut values = BTreeMap::new();
     for (name, declared) in &manifest.variables {
         let from_flag = options
@@ -146,8 +245,10 @@ pub fn resolve_variables(
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone());
+        let from_provider = || providers.iter().find_map(|p| p.get(name).cloned());
         let env_name = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
         let value = from_flag
+            .or_else(from_provider)
             .or_else(|| options.environment.get(&env_name).cloned())
             .or_else(|| declared.default.clone());
         match value {
@@ -177,15 +278,8 @@ fn open_stores(options: &AppOptions) -> anyhow::Result<HashMap<String, Arc<dyn B
         KeyValue::Shared(backend) => backend.clone(),
     };
     stores.insert("default".into(), default);
-    if let Some(path) = &options.runtime_config {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("failed to read {}", path.display()))?;
-        let config: RuntimeConfig = toml::from_str(&text).with_context(|| {
-            format!(
-                "{}: not a runtime configuration this node understands",
-                path.display()
-            )
-        })?;
+    {
+        let config = RuntimeConfig::load(options)?;
         for (label, store) in config.key_value_store {
             let backend: Arc<dyn Backend> = match store {
                 StoreConfig::Redis { url } => Arc::new(
@@ -521,6 +615,70 @@ source = "shop.wasm"
             .unwrap_err()
             .to_string();
         assert!(e.contains("typo"), "{e}");
+    }
+
+    #[test]
+    fn runtime_config_providers_come_between_flags_and_spin_variable() {
+        let dir = std::env::temp_dir().join(format!("edge-rc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("prod.env"), "SHOP_KEY=from-dotenv\nSHOP_TTL=30\n").unwrap();
+        let config = dir.join("runtime-config.toml");
+        std::fs::write(
+            &config,
+            r#"
+[[variables_provider]]
+type = "env"
+prefix = "SHOP"
+dotenv_path = "prod.env"
+
+[[variables_provider]]
+type = "static"
+values = { key = "from-static", ttl = "5" }
+"#,
+        )
+        .unwrap();
+        let m = manifest();
+        let with = |flags: &[(&str, &str)], env: &[(&str, &str)]| {
+            let mut o = options(flags, env);
+            o.runtime_config = Some(config.clone());
+            resolve_variables(&m, &o).unwrap()
+        };
+        // The environment beats the dotenv file; both beat the static provider after them.
+        let v = with(
+            &[],
+            &[("SHOP_KEY", "from-env"), ("SPIN_VARIABLE_KEY", "spin")],
+        );
+        assert_eq!((v["key"].as_str(), v["ttl"].as_str()), ("from-env", "30"));
+        let v = with(&[("key", "from-flag")], &[]);
+        assert_eq!(v["key"], "from-flag", "a flag beats every provider");
+        assert_eq!(with(&[], &[])["key"], "from-dotenv");
+
+        std::fs::write(
+            &config,
+            "[[variables_provider]]\ntype = \"static\"\nvalues = { ttl = \"5\" }\n",
+        )
+        .unwrap();
+        let v = with(&[], &[("SPIN_VARIABLE_KEY", "spin")]);
+        assert_eq!((v["key"].as_str(), v["ttl"].as_str()), ("spin", "5"));
+
+        std::fs::write(
+            &config,
+            "[[variables_provider]]\ntype = \"vault\"\nurl = \"http://v\"\n",
+        )
+        .unwrap();
+        let mut o = options(&[("key", "k")], &[]);
+        o.runtime_config = Some(config.clone());
+        let e = resolve_variables(&m, &o).unwrap_err().to_string();
+        assert!(e.contains("\"vault\" is not supported"), "{e}");
+
+        std::fs::write(
+            &config,
+            "[[variables_provider]]\ntype = \"env\"\ndotenv_path = \"missing.env\"\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", resolve_variables(&m, &o).unwrap_err());
+        assert!(e.contains("missing.env"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

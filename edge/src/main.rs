@@ -40,7 +40,8 @@ struct Up {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:3000", env = "MERIDIAN_EDGE_LISTEN")]
     listen: SocketAddr,
-    /// Spin runtime configuration (key-value stores).
+    /// Spin runtime configuration: key-value stores (`redis`, `spin`) and variables
+    /// providers (`env` with `prefix` and `dotenv_path`, `static`).
     #[arg(long)]
     runtime_config: Option<PathBuf>,
     /// Keep the `default` key-value store on this Redis server instead of in memory.
@@ -133,8 +134,9 @@ impl Up {
         let options = AppOptions {
             manifest: self.manifest.clone(),
             variables: self.variables.clone(),
-            environment: std::env::vars()
-                .filter(|(k, _)| k.starts_with("SPIN_VARIABLE_"))
+            // `SPIN_VARIABLE_*`, and what `env` variables providers read.
+            environment: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
             runtime_config: self.runtime_config.clone(),
             key_value,
