@@ -67,6 +67,9 @@ pub struct AppComponent {
     pub variables: Arc<Variables>,
     pub environment: Vec<(String, String)>,
     pub allowed: Arc<AllowList>,
+    /// The files the component sees under `/` (read-only), staged at load; `None` when it
+    /// declares none.
+    pub files: Option<Arc<tempfile::TempDir>>,
 }
 
 impl std::fmt::Debug for AppComponent {
@@ -299,6 +302,91 @@ fn open_stores(options: &AppOptions) -> anyhow::Result<HashMap<String, Arc<dyn B
     Ok(stores)
 }
 
+/// Copies what `files` names (relative to `manifest_dir`, minus `exclude`) into a fresh
+/// folder laid out as the component will see it under `/`, as Spin does. Nothing outside
+/// the manifest's folder may be named.
+fn stage_files(
+    manifest_dir: &Path,
+    files: &[crate::manifest::FileMount],
+    exclude: &[String],
+) -> anyhow::Result<tempfile::TempDir> {
+    use crate::manifest::FileMount;
+    let staged = tempfile::Builder::new().prefix("edge-files-").tempdir()?;
+    let inside = |relative: &str| -> anyhow::Result<PathBuf> {
+        let path = Path::new(relative);
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            bail!("{relative:?} must be a path inside the manifest's folder");
+        }
+        Ok(path.to_path_buf())
+    };
+    let excluded = exclude
+        .iter()
+        .map(|p| glob::Pattern::new(p).with_context(|| format!("exclude_files: {p:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let copy = |from: &Path, to: &Path| -> anyhow::Result<()> {
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(from, to).with_context(|| format!("failed to copy {}", from.display()))?;
+        Ok(())
+    };
+    for mount in files {
+        match mount {
+            FileMount::Pattern(pattern) => {
+                inside(pattern)?;
+                let full = manifest_dir.join(pattern);
+                let matches = glob::glob(&full.to_string_lossy())
+                    .with_context(|| format!("{pattern:?} is not a glob pattern"))?;
+                for found in matches {
+                    let found = found?;
+                    let relative = found.strip_prefix(manifest_dir)?.to_path_buf();
+                    if found.is_file() && !excluded.iter().any(|p| p.matches_path(&relative)) {
+                        copy(&found, &staged.path().join(&relative))?;
+                    }
+                }
+            }
+            FileMount::Mapping {
+                source,
+                destination,
+            } => {
+                let source_path = manifest_dir.join(inside(source)?);
+                let Some(destination) = destination.strip_prefix('/') else {
+                    bail!("destination {destination:?} must be an absolute path");
+                };
+                let target = staged.path().join(inside(destination)?);
+                if source_path.is_dir() {
+                    for entry in walk(&source_path)? {
+                        copy(&entry, &target.join(entry.strip_prefix(&source_path)?))?;
+                    }
+                } else if source_path.is_file() {
+                    copy(&source_path, &target)?;
+                } else {
+                    bail!("source {source:?} does not exist");
+                }
+            }
+        }
+    }
+    Ok(staged)
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(walk(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
 /// What `inherit_configuration` grants a dependency: nothing unless it says so; `true` is
 /// everything; a list names parts.
 fn inheritance(value: Option<&toml::Value>) -> anyhow::Result<Access> {
@@ -411,9 +499,6 @@ impl Loader<'_> {
         }
         self.loading.push(id.to_owned());
         let declared = &self.manifest.component[id];
-        if !declared.files.is_empty() {
-            bail!("spin.toml: component {id:?} mounts files, which this node does not support");
-        }
         let path = self
             .manifest
             .source_path(self.manifest_path, id)
@@ -486,8 +571,18 @@ impl Loader<'_> {
         }
         let allowed = AllowList::parse(allowed.iter().map(String::as_str))
             .with_context(|| format!("component {id:?}"))?;
+        let manifest_dir = self.manifest_path.parent().unwrap_or(Path::new("."));
+        let files = if declared.files.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                stage_files(manifest_dir, &declared.files, &declared.exclude_files)
+                    .with_context(|| format!("component {id:?}: files"))?,
+            ))
+        };
         let component = Arc::new(AppComponent {
             id: id.to_owned(),
+            files,
             loaded,
             http,
             stores: Stores::new(stores),
@@ -679,6 +774,41 @@ values = { key = "from-static", ttl = "5" }
         let e = format!("{:#}", resolve_variables(&m, &o).unwrap_err());
         assert!(e.contains("missing.env"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn files_must_stay_inside_the_manifests_folder() {
+        use crate::manifest::FileMount;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+        for mount in [
+            FileMount::Pattern("../*.rs".into()),
+            FileMount::Pattern("/etc/*".into()),
+            FileMount::Mapping {
+                source: "../../Cargo.toml".into(),
+                destination: "/x".into(),
+            },
+            FileMount::Mapping {
+                source: "fixtures".into(),
+                destination: "relative".into(),
+            },
+            FileMount::Mapping {
+                source: "no-such-folder".into(),
+                destination: "/x".into(),
+            },
+        ] {
+            assert!(
+                stage_files(&dir, std::slice::from_ref(&mount), &[]).is_err(),
+                "{mount:?}"
+            );
+        }
+        let staged = stage_files(
+            &dir,
+            &[FileMount::Pattern("fixtures/static/*.txt".into())],
+            &["**/secret.txt".into()],
+        )
+        .unwrap();
+        assert!(staged.path().join("fixtures/static/hello.txt").is_file());
+        assert!(!staged.path().join("fixtures/static/secret.txt").exists());
     }
 
     #[test]

@@ -142,8 +142,13 @@ pub struct Component {
     pub allowed_outbound_hosts: Vec<String>,
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// `files = ["static/**/*", { source = "assets", destination = "/assets" }]`: what
+    /// the component sees, read-only, under `/`.
     #[serde(default)]
-    pub files: Vec<toml::Value>,
+    pub files: Vec<FileMount>,
+    /// `exclude_files = ["**/*.bak"]`: patterns taken out of `files`' glob patterns.
+    #[serde(default)]
+    pub exclude_files: Vec<String>,
     /// `[component.<id>.build]`
     #[serde(default)]
     pub build: Option<Build>,
@@ -152,6 +157,16 @@ pub struct Component {
     pub dependencies: BTreeMap<String, Dependency>,
     #[serde(default)]
     pub dependencies_inherit_configuration: Option<bool>,
+}
+
+/// One entry of a component's `files`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum FileMount {
+    /// A glob pattern relative to the manifest; matches keep their relative paths.
+    Pattern(String),
+    /// A file or directory relative to the manifest, seen at the absolute `destination`.
+    Mapping { source: String, destination: String },
 }
 
 /// `[component.<id>.build]`

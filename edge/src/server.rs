@@ -377,7 +377,10 @@ impl Node {
                 tls: node.tls.clone(),
             };
             let state = State::new(component.stores.clone(), component.variables.clone())
-                .with_environment(&component.environment)
+                .with_wasi(
+                    &component.environment,
+                    component.files.as_ref().map(|f| f.path()),
+                )
                 .with_outbound(Box::new(outbound))
                 .with_trace(trace.clone());
             let mut store = node.runtime.store_for(state);

@@ -3,10 +3,11 @@
 //! far, and what the limits saw.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use wasmtime::component::{Instance, ResourceTable};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Variables;
@@ -87,11 +88,20 @@ impl State {
         self
     }
 
-    /// Environment variables the guest sees (`[component.<id>] environment`).
-    pub fn with_environment(mut self, environment: &[(String, String)]) -> Self {
-        if !environment.is_empty() {
-            self.wasi = WasiCtx::builder().envs(environment).build();
+    /// Environment variables the guest sees (`[component.<id>] environment`), and the
+    /// folder it sees, read-only, as `/` (its staged `files`).
+    pub fn with_wasi(mut self, environment: &[(String, String)], files: Option<&Path>) -> Self {
+        if environment.is_empty() && files.is_none() {
+            return self;
         }
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(environment);
+        if let Some(dir) = files
+            && let Err(e) = wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)
+        {
+            tracing::warn!(error = %e, "the component's files could not be opened");
+        }
+        self.wasi = wasi.build();
         self
     }
 

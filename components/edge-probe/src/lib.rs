@@ -64,6 +64,8 @@ impl wasip2::exports::http::incoming_handler::Guest for Probe {
                         | "loop"
                         | "bomb"
                         | "trap"
+                        | "file"
+                        | "write"
                 )
             })
             .unwrap_or(segments.len());
@@ -144,6 +146,15 @@ impl wasip2::exports::http::incoming_handler::Guest for Probe {
                 }
             }
             "trap" => std::process::abort(),
+            // The files the component sees (read-only, under `/`): `?/path`.
+            "file" => match std::fs::read(query.as_deref().unwrap_or("")) {
+                Ok(bytes) => respond(out, 200, &bytes),
+                Err(e) => respond(out, 404, format!("{e}").as_bytes()),
+            },
+            "write" => match std::fs::write(query.as_deref().unwrap_or(""), b"overwritten") {
+                Ok(()) => respond(out, 200, b"written"),
+                Err(e) => respond(out, 403, format!("{e}").as_bytes()),
+            },
             _ => respond(out, 404, b"the probe has no such action"),
         }
     }

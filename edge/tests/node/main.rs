@@ -4,6 +4,7 @@
 //! requests and real Redis for the Redis store.
 #![allow(clippy::unwrap_used)]
 
+mod files;
 mod harness;
 mod limits;
 mod outbound;
