@@ -9,10 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use meridian_telemetry::Telemetry;
-use meridian_telemetry::opentelemetry::metrics::{Counter, Histogram};
+use meridian_telemetry::opentelemetry::metrics::Histogram;
 use meridian_telemetry::opentelemetry::trace::SpanKind;
 use meridian_telemetry::opentelemetry::{Context, KeyValue};
+use meridian_telemetry::{RequestMetrics, Telemetry};
 
 /// The node's telemetry and its instruments, made once.
 #[derive(Debug, Default)]
@@ -23,23 +23,14 @@ pub struct Observe {
 
 #[derive(Debug)]
 struct Instruments {
-    requests: Counter<u64>,
-    request_duration: Histogram<f64>,
+    requests: RequestMetrics,
     call_duration: Histogram<f64>,
 }
 
 impl Observe {
     pub fn new(telemetry: Telemetry) -> Self {
         let instruments = telemetry.meter().map(|meter| Instruments {
-            requests: meter
-                .u64_counter("meridian.edge.requests")
-                .with_description("Shopper requests answered, by route, component and status")
-                .build(),
-            request_duration: meter
-                .f64_histogram("http.server.request.duration")
-                .with_unit("s")
-                .with_description("Server time of shopper requests, by route and component")
-                .build(),
+            requests: RequestMetrics::new(meter, "meridian.edge.requests"),
             call_duration: meter
                 .f64_histogram("meridian.edge.component.duration")
                 .with_unit("s")
@@ -108,10 +99,7 @@ impl Observe {
             KeyValue::new("meridian.component", component.unwrap_or("-").to_owned()),
             KeyValue::new("http.response.status_code", i64::from(status)),
         ];
-        instruments.requests.add(1, &attributes);
-        instruments
-            .request_duration
-            .record(elapsed.as_secs_f64(), &attributes);
+        instruments.requests.record(&attributes, elapsed);
     }
 
     /// The span of one run of `component` (its instantiation and handler) under `parent`.

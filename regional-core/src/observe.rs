@@ -8,11 +8,10 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, State};
-use meridian_telemetry::Telemetry;
 use meridian_telemetry::opentelemetry::context::FutureExt as _;
-use meridian_telemetry::opentelemetry::metrics::{Counter, Histogram};
 use meridian_telemetry::opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use meridian_telemetry::opentelemetry::{Context, KeyValue};
+use meridian_telemetry::{RequestMetrics, Telemetry};
 
 use crate::AppState;
 
@@ -20,28 +19,14 @@ use crate::AppState;
 #[derive(Debug, Default)]
 pub struct Observe {
     telemetry: Telemetry,
-    instruments: Option<Instruments>,
-}
-
-#[derive(Debug)]
-struct Instruments {
-    requests: Counter<u64>,
-    duration: Histogram<f64>,
+    instruments: Option<RequestMetrics>,
 }
 
 impl Observe {
     pub fn new(telemetry: Telemetry) -> Self {
-        let instruments = telemetry.meter().map(|meter| Instruments {
-            requests: meter
-                .u64_counter("meridian.core.requests")
-                .with_description("Requests answered, by route and status")
-                .build(),
-            duration: meter
-                .f64_histogram("http.server.request.duration")
-                .with_unit("s")
-                .with_description("Server time of requests, by route")
-                .build(),
-        });
+        let instruments = telemetry
+            .meter()
+            .map(|meter| RequestMetrics::new(meter, "meridian.core.requests"));
         Self {
             telemetry,
             instruments,
@@ -102,9 +87,6 @@ pub async fn trace_requests(
         KeyValue::new("http.route", route),
         KeyValue::new("http.response.status_code", i64::from(status)),
     ];
-    instruments.requests.add(1, &attributes);
-    instruments
-        .duration
-        .record(started.elapsed().as_secs_f64(), &attributes);
+    instruments.record(&attributes, started.elapsed());
     response
 }

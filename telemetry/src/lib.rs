@@ -168,6 +168,37 @@ impl Telemetry {
     }
 }
 
+/// A service's request metrics: a count and the OTel semantic-conventions server time
+/// histogram (`http.server.request.duration`, seconds), with the same attributes.
+#[derive(Debug)]
+pub struct RequestMetrics {
+    requests: opentelemetry::metrics::Counter<u64>,
+    duration: opentelemetry::metrics::Histogram<f64>,
+}
+
+impl RequestMetrics {
+    /// The instruments, the count named `requests`.
+    pub fn new(meter: &opentelemetry::metrics::Meter, requests: &'static str) -> Self {
+        Self {
+            requests: meter
+                .u64_counter(requests)
+                .with_description("Requests answered, by route and status")
+                .build(),
+            duration: meter
+                .f64_histogram("http.server.request.duration")
+                .with_unit("s")
+                .with_description("Server time of requests, by route")
+                .build(),
+        }
+    }
+
+    /// One request answered in `elapsed`.
+    pub fn record(&self, attributes: &[KeyValue], elapsed: Duration) {
+        self.requests.add(1, attributes);
+        self.duration.record(elapsed.as_secs_f64(), attributes);
+    }
+}
+
 /// The trace context a request carries in its W3C `traceparent` header (an empty context
 /// when it carries none or a malformed one).
 pub fn extract(headers: &http::HeaderMap) -> Context {

@@ -180,21 +180,33 @@ fn answer(message: impl Message) -> Response {
         .into_response()
 }
 
-async fn traces(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> Response {
-    if !is_protobuf(&headers) {
-        return unsupported();
+/// The OTLP request in `body`, or the answer refusing it (not protobuf, or malformed).
+fn decode<M: Message + Default>(headers: &HeaderMap, body: &[u8]) -> Result<M, Box<Response>> {
+    if !is_protobuf(headers) {
+        return Err(Box::new(unsupported()));
     }
-    let request = match ExportTraceServiceRequest::decode(body.as_ref()) {
+    M::decode(body).map_err(|e| Box::new((StatusCode::BAD_REQUEST, e.to_string()).into_response()))
+}
+
+/// A resource's attributes as text, and its `service.name`.
+fn resource(
+    resource: Option<opentelemetry_proto::tonic::resource::v1::Resource>,
+) -> (Vec<(String, String)>, String) {
+    let attributes = resource
+        .map(|r| attributes(&r.attributes))
+        .unwrap_or_default();
+    let service = service_name(&attributes);
+    (attributes, service)
+}
+
+async fn traces(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: ExportTraceServiceRequest = match decode(&headers, &body) {
         Ok(r) => r,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        Err(refused) => return *refused,
     };
     let mut spans = Vec::new();
     for resource_spans in request.resource_spans {
-        let resource = resource_spans
-            .resource
-            .map(|r| attributes(&r.attributes))
-            .unwrap_or_default();
-        let service = service_name(&resource);
+        let (resource, service) = resource(resource_spans.resource);
         for scope in resource_spans.scope_spans {
             for span in scope.spans {
                 let status = span.status.unwrap_or_default();
@@ -222,20 +234,13 @@ async fn traces(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> 
 
 async fn metrics(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> Response {
     use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-    if !is_protobuf(&headers) {
-        return unsupported();
-    }
-    let request = match ExportMetricsServiceRequest::decode(body.as_ref()) {
+    let request: ExportMetricsServiceRequest = match decode(&headers, &body) {
         Ok(r) => r,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        Err(refused) => return *refused,
     };
     let mut metrics = Vec::new();
     for resource_metrics in request.resource_metrics {
-        let resource = resource_metrics
-            .resource
-            .map(|r| attributes(&r.attributes))
-            .unwrap_or_default();
-        let service = service_name(&resource);
+        let (_, service) = resource(resource_metrics.resource);
         for scope in resource_metrics.scope_metrics {
             for metric in scope.metrics {
                 let points = match &metric.data {
