@@ -7,7 +7,8 @@
 //! - the same read by service chaining (`/probe/fetch?http://hidden.spin.internal/...`: the
 //!   probe sends an HTTP request to another probe component in process, which reads the
 //!   catalogue through its import),
-//! - the storefront's pages `/`, `/c/{aisle}` (24 products) and `/p/{sku}`,
+//! - the storefront's pages `/`, `/c/{aisle}` (24 products) and `/p/{sku}`, and the same
+//!   pages with OpenTelemetry export on (to an OTLP receiver in this process),
 //! - and, as baselines, the trivial and catalogue handlers natively in axum, and the trivial
 //!   component under `wasmtime serve` when `WASMTIME` names a wasmtime-cli 48 binary.
 //!
@@ -27,9 +28,10 @@ use edge::app::{App, AppOptions, KeyValue};
 use edge::kv::{Backend, MemoryBackend};
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
-use edge::server::Node;
+use edge::server::{Node, NodeOptions};
 use edge::state::State;
 use http_body_util::{BodyExt, Empty};
+use meridian_telemetry::Telemetry;
 use projections::{Product, decode, encode, keys};
 use region_config::RegionConfig;
 
@@ -60,6 +62,7 @@ fn start(
     manifest: PathBuf,
     variables: Vec<(String, String)>,
     backend: Arc<dyn Backend>,
+    telemetry: Telemetry,
 ) -> anyhow::Result<(SocketAddr, Arc<Node>)> {
     let runtime = Runtime::with_limits(
         Limits {
@@ -78,10 +81,14 @@ fn start(
     let app = App::load(&runtime, &options)?;
     let regions = RegionConfig::from_path(&root().join("region-config/regions.toml"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let node = Node::new(
+    let node = Node::with_options(
         runtime,
         app,
         RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER)?,
+        NodeOptions {
+            telemetry,
+            ..NodeOptions::default()
+        },
     );
     let serving = node.clone();
     let address = rt.block_on(async {
@@ -191,6 +198,7 @@ fn main() -> anyhow::Result<()> {
     let backend = seeded()?;
     let probe_vars = vec![
         ("upstream".to_owned(), "127.0.0.1:9".to_owned()),
+        ("secure_upstream".to_owned(), "localhost:9".to_owned()),
         (
             "core_url_eu_west".to_owned(),
             "http://127.0.0.1:7102".to_owned(),
@@ -205,13 +213,38 @@ fn main() -> anyhow::Result<()> {
         root().join("edge/tests/node/spin.toml"),
         probe_vars,
         backend.clone(),
+        Telemetry::disabled(),
     )?;
-    let store_vars = ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"]
-        .iter()
-        .map(|r| (format!("quote_signing_key_{r}"), "bench-key".to_owned()))
-        .collect();
-    let (storefront, store_node) =
-        start(&rt, root().join("spin.toml"), store_vars, backend.clone())?;
+    let store_vars: Vec<(String, String)> =
+        ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"]
+            .iter()
+            .map(|r| (format!("quote_signing_key_{r}"), "bench-key".to_owned()))
+            .collect();
+    let (storefront, store_node) = start(
+        &rt,
+        root().join("spin.toml"),
+        store_vars.clone(),
+        backend.clone(),
+        Telemetry::disabled(),
+    )?;
+    // The same storefront exporting spans and metrics (batched, on the SDK's threads) to a
+    // real OTLP receiver in this process.
+    let otlp = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(meridian_telemetry::receiver::serve(
+            listener,
+            meridian_telemetry::receiver::Inbox::default(),
+        ));
+        anyhow::Ok(url)
+    })?;
+    let (traced, _) = start(
+        &rt,
+        root().join("spin.toml"),
+        store_vars,
+        backend.clone(),
+        Telemetry::new("meridian-edge-bench", &[], Some(&otlp))?,
+    )?;
     let axum = rt.block_on(native(backend));
 
     // Per-request instantiation: a store with its state, and an instance from the
@@ -264,7 +297,7 @@ fn main() -> anyhow::Result<()> {
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
-    let cases: [(&str, SocketAddr, &str); 8] = [
+    let cases: [(&str, SocketAddr, &str); 10] = [
         ("trivial component (edge node)", probe, "/hello"),
         ("trivial handler (native axum)", axum, "/hello"),
         (
@@ -289,6 +322,12 @@ fn main() -> anyhow::Result<()> {
             "/c/bakery",
         ),
         ("storefront `/p/{sku}`", storefront, "/p/SKU-00042"),
+        ("storefront `/c/bakery`, telemetry on", traced, "/c/bakery"),
+        (
+            "storefront `/p/{sku}`, telemetry on",
+            traced,
+            "/p/SKU-00042",
+        ),
     ];
     let mut cases = cases.to_vec();
     if let Some((_, address)) = &serve {
