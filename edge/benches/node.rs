@@ -2,6 +2,7 @@
 //! requests per second with p50/p99 latency at concurrency 1 and 32, for
 //!
 //! - a trivial component (`/hello`: `components/edge-hello`, which imports only WASI),
+//!   and a trivial WASIp3 one (`/p3/hello`: `components/edge-p3`, spin-sdk 7),
 //! - a real catalogue read (`/probe/product/{sku}`: the probe calls the catalogue
 //!   component through its typed import, which reads the 10,000-SKU projection),
 //! - the same read by service chaining (`/probe/fetch?http://hidden.spin.internal/...`: the
@@ -297,8 +298,13 @@ fn main() -> anyhow::Result<()> {
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
-    let cases: [(&str, SocketAddr, &str); 10] = [
+    let cases: [(&str, SocketAddr, &str); 11] = [
         ("trivial component (edge node)", probe, "/hello"),
+        (
+            "trivial WASIp3 component, spin-sdk 7 (edge node)",
+            probe,
+            "/p3/hello",
+        ),
         ("trivial handler (native axum)", axum, "/hello"),
         (
             "catalogue read, typed import (edge node)",

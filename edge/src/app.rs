@@ -61,8 +61,8 @@ pub struct AppOptions {
 pub struct AppComponent {
     pub id: String,
     pub loaded: Loaded,
-    /// Set when the component serves HTTP (`wasi:http/incoming-handler@0.2`).
-    pub http: Option<wasmtime_wasi_http::p2::bindings::sync::ProxyPre<crate::state::State>>,
+    /// Set when the component serves HTTP.
+    pub http: Option<HttpHandler>,
     pub stores: Stores,
     pub variables: Arc<Variables>,
     pub environment: Vec<(String, String)>,
@@ -81,6 +81,24 @@ impl std::fmt::Debug for AppComponent {
             .field("variables", &self.variables)
             .field("allowed", &self.allowed)
             .finish_non_exhaustive()
+    }
+}
+
+/// How a component serves HTTP: the `wasi:http` export it has, pre-instantiated.
+#[derive(Clone)]
+pub enum HttpHandler {
+    /// `wasi:http/incoming-handler@0.2` (WASIp2: leptos_wasi, the `wasip2` crate).
+    P2(wasmtime_wasi_http::p2::bindings::sync::ProxyPre<crate::state::State>),
+    /// `wasi:http/handler@0.3` (WASIp3: spin-sdk 7, Spin 4).
+    P3(wasmtime_wasi_http::p3::bindings::ServicePre<crate::state::State>),
+}
+
+impl std::fmt::Debug for HttpHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::P2(_) => "wasi:http/incoming-handler@0.2",
+            Self::P3(_) => "wasi:http/handler@0.3",
+        })
     }
 }
 
@@ -601,29 +619,21 @@ impl Loader<'_> {
 }
 
 /// The HTTP entry point of a component a route names.
-fn http_pre(
-    id: &str,
-    loaded: &Loaded,
-) -> anyhow::Result<wasmtime_wasi_http::p2::bindings::sync::ProxyPre<crate::state::State>> {
-    match wasmtime_wasi_http::p2::bindings::sync::ProxyPre::new(loaded.pre.clone()) {
-        Ok(pre) => Ok(pre),
-        Err(e) => {
-            let engine = loaded.pre.engine();
-            let p3 = loaded
-                .component
-                .component_type()
-                .exports(engine)
-                .any(|(name, _)| name.starts_with("wasi:http/handler@0.3"));
-            if p3 {
-                bail!(
-                    "component {id:?} exports wasi:http/handler@0.3 (WASIp3, e.g. spin-sdk 7); this node serves wasi:http/incoming-handler@0.2 components only so far"
-                );
-            }
-            Err(anyhow::Error::from(e)).with_context(|| {
-                format!("component {id:?} has a route but does not export wasi:http/incoming-handler@0.2")
-            })
-        }
+fn http_pre(id: &str, loaded: &Loaded) -> anyhow::Result<HttpHandler> {
+    if loaded.p3 {
+        return wasmtime_wasi_http::p3::bindings::ServicePre::new(loaded.pre.clone())
+            .map(HttpHandler::P3)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component {id:?}: its wasi:http/handler@0.3 export"));
     }
+    wasmtime_wasi_http::p2::bindings::sync::ProxyPre::new(loaded.pre.clone())
+        .map(HttpHandler::P2)
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!(
+                "component {id:?} has a route but exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3"
+            )
+        })
 }
 
 #[cfg(test)]

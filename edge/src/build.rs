@@ -25,8 +25,9 @@ pub fn component_path(name: &str) -> PathBuf {
 pub const STOREFRONT: &str = "storefront";
 
 /// Guests that exist only for the edge node's own tests and benchmarks
-/// (`components/edge-probe`, `components/edge-hello`).
-pub const TEST_GUESTS: [&str; 2] = ["edge-probe", "edge-hello"];
+/// (`components/edge-probe`, `components/edge-hello`, and `components/edge-p3`, a WASIp3
+/// guest built with spin-sdk 7).
+pub const TEST_GUESTS: [&str; 3] = ["edge-probe", "edge-hello", "edge-p3"];
 
 /// Builds every component; returns their paths in [`COMPONENTS`] order.
 pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {

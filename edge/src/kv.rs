@@ -273,6 +273,11 @@ impl Stores {
     pub fn new(stores: impl IntoIterator<Item = (String, Arc<dyn Backend>)>) -> Self {
         Self(stores.into_iter().collect())
     }
+
+    /// The store labelled `label`, if the component may open it.
+    pub fn get(&self, label: &str) -> Option<Arc<dyn Backend>> {
+        self.0.get(label).cloned()
+    }
 }
 
 /// An open store (the `bucket` resource).

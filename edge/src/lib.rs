@@ -23,6 +23,7 @@
 //! - `manifest`: `spin.toml` (manifest version 2), parsed strictly.
 //! - `state`: per-call store state.
 //! - `runtime`: engine, linker, compiled components.
+//! - `p3`: WASIp3 components (`wasi:http/handler@0.3`) and Spin's v3 key-value and variables.
 //! - `observe`: OpenTelemetry spans and metrics (off unless an OTLP endpoint is set).
 
 pub mod app;
@@ -34,6 +35,7 @@ pub mod kv;
 pub mod manifest;
 pub mod observe;
 pub mod outbound;
+pub mod p3;
 pub mod region;
 pub mod router;
 pub mod runtime;

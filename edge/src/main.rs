@@ -162,7 +162,10 @@ impl Up {
             let c = &app.components[id];
             println!(
                 "  component {id}: {}{}",
-                if c.http.is_some() { "http" } else { "library" },
+                match &c.http {
+                    Some(handler) => format!("http ({handler:?})"),
+                    None => "library".to_owned(),
+                },
                 if c.allowed.is_empty() {
                     String::new()
                 } else {

@@ -48,10 +48,13 @@ impl Default for Limits {
     }
 }
 
-/// One engine and one linker for every component of the node.
+/// One engine for every component of the node, and two linkers: one for WASIp2 components
+/// (host functions called synchronously, on a blocking thread per request), one for WASIp3
+/// components (`wasi:http/handler@0.3`, run in the store's async event loop).
 pub struct Runtime {
     engine: Engine,
     linker: Linker<State>,
+    linker_p3: Linker<State>,
     limits: Limits,
     cache: Option<PathBuf>,
 }
@@ -70,6 +73,8 @@ impl std::fmt::Debug for Runtime {
 pub struct Loaded {
     pub component: Component,
     pub pre: InstancePre<State>,
+    /// Whether it exports `wasi:http/handler@0.3` (and so links against WASIp3).
+    pub p3: bool,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -102,6 +107,8 @@ impl Runtime {
     pub fn with_limits(limits: Limits, cache: Option<PathBuf>) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
+        // WASIp3 components (spin-sdk 7) use the component model's async ABI.
+        config.wasm_component_model_async(true);
         config.epoch_interruption(true);
         let mut pool = PoolingAllocationConfig::new();
         // A request may hold the component, its dependencies and chained components.
@@ -130,9 +137,11 @@ impl Runtime {
             .map_err(anyhow::Error::from)?;
         EdgeHost::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)
             .map_err(anyhow::Error::from)?;
+        let linker_p3 = p3_linker(&engine)?;
         Ok(Self {
             engine,
             linker,
+            linker_p3,
             limits,
             cache,
         })
@@ -155,7 +164,21 @@ impl Runtime {
     /// Like [`Runtime::load`], with some imports satisfied by other components.
     pub fn load_with(&self, path: &Path, dependencies: &[Dependency]) -> anyhow::Result<Loaded> {
         let component = self.compile(path)?;
-        let mut linker = self.linker.clone();
+        let p3 = component
+            .component_type()
+            .exports(&self.engine)
+            .any(|(name, _)| name.starts_with(crate::p3::HANDLER_EXPORT));
+        if p3 && !dependencies.is_empty() {
+            return Err(anyhow!(
+                "{}: component dependencies are not supported for wasi:http@0.3 (WASIp3) components yet",
+                path.display()
+            ));
+        }
+        let mut linker = if p3 {
+            self.linker_p3.clone()
+        } else {
+            self.linker.clone()
+        };
         for (slot, dependency) in dependencies.iter().enumerate() {
             link_dependency(&self.engine, &mut linker, &component, slot, dependency).with_context(
                 || {
@@ -171,7 +194,7 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("failed to link {}", path.display()))?;
-        Ok(Loaded { component, pre })
+        Ok(Loaded { component, pre, p3 })
     }
 
     fn compile(&self, path: &Path) -> anyhow::Result<Component> {
@@ -224,6 +247,20 @@ impl Runtime {
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store
     }
+}
+
+/// What a WASIp3 component may import: WASIp3 and `wasi:http@0.3`, WASIp2 as async host
+/// functions (the standard library's `wasi:cli@0.2` imports), Spin's v3 key-value and
+/// variables, and the node's `wasi:keyvalue` and `wasi:config`.
+fn p3_linker(engine: &Engine) -> anyhow::Result<Linker<State>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    crate::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    EdgeHost::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)
+        .map_err(anyhow::Error::from)?;
+    Ok(linker)
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.

@@ -24,7 +24,7 @@ use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 use meridian_telemetry::Telemetry;
 use meridian_telemetry::opentelemetry::Context;
 
-use crate::app::{App, AppComponent};
+use crate::app::{App, AppComponent, HttpHandler};
 use crate::observe::{Observe, Trace};
 use crate::outbound::{Chain, Origin, Outbound, ResponseFuture, Tls};
 use crate::region::{REGION_HEADER, RegionRouting, Shopper};
@@ -345,7 +345,7 @@ impl Node {
         shopper: &Shopper,
         cx: &Context,
     ) -> Result<Response<WasiBody>, Failure> {
-        let Some(pre) = component.http.clone() else {
+        let Some(handler) = component.http.clone() else {
             return Err(Failure::NotFound);
         };
         let permit = self
@@ -353,52 +353,43 @@ impl Node {
             .clone()
             .try_acquire_owned()
             .map_err(|_| Failure::Busy)?;
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let node = self.clone();
-        let shopper = shopper.clone();
         let trace = self.observe.is_enabled().then(|| Trace {
             observe: self.observe.clone(),
             cx: self.observe.component_span(cx, &component.id),
         });
+        let outbound = Outbound {
+            component: component.id.as_str().into(),
+            allowed: component.allowed.clone(),
+            cores: Arc::new(App::core_policy(&self.cores, &shopper.region)),
+            chain: Some(Arc::new(NodeChain {
+                node: self.clone(),
+                shopper: shopper.clone(),
+                cx: trace.as_ref().map(|t| t.cx.clone()).unwrap_or_default(),
+            })),
+            trace: trace.clone(),
+            tls: self.tls.clone(),
+        };
+        let state = State::new(component.stores.clone(), component.variables.clone())
+            .with_wasi(
+                &component.environment,
+                component.files.as_ref().map(|f| f.path()),
+            )
+            .with_outbound(Box::new(outbound))
+            .with_trace(trace.clone());
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let node = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        // A guest runs on a blocking thread, never on the threads that accept and answer
+        // connections: a busy or looping guest holds up only its own request.
         let task = tokio::task::spawn_blocking(move || -> Result<(), Failure> {
             // Held until the guest has written its whole body.
             let _permit = permit;
             let started = Instant::now();
-            let outbound = Outbound {
-                component: component.id.as_str().into(),
-                allowed: component.allowed.clone(),
-                cores: Arc::new(App::core_policy(&node.cores, &shopper.region)),
-                chain: Some(Arc::new(NodeChain {
-                    node: node.clone(),
-                    shopper,
-                    cx: trace.as_ref().map(|t| t.cx.clone()).unwrap_or_default(),
-                })),
-                trace: trace.clone(),
-                tls: node.tls.clone(),
-            };
-            let state = State::new(component.stores.clone(), component.variables.clone())
-                .with_wasi(
-                    &component.environment,
-                    component.files.as_ref().map(|f| f.path()),
-                )
-                .with_outbound(Box::new(outbound))
-                .with_trace(trace.clone());
             let mut store = node.runtime.store_for(state);
-            let request = store
-                .data_mut()
-                .http()
-                .new_incoming_request(Scheme::Http, request)
-                .map_err(|_| Failure::BadRequest("The request has no Host header."))?;
-            let out = store
-                .data_mut()
-                .http()
-                .new_response_outparam(sender)
-                .map_err(|e| Failure::Trap(e.to_string()))?;
-            let outcome = pre.instantiate(&mut store).and_then(|proxy| {
-                proxy
-                    .wasi_http_incoming_handler()
-                    .call_handle(&mut store, request, out)
-            });
+            let outcome = match handler {
+                HttpHandler::P2(pre) => run_p2(&mut store, &pre, request, sender),
+                HttpHandler::P3(pre) => runtime.block_on(run_p3(&mut store, &pre, request, sender)),
+            };
             let outcome = outcome.map_err(|e| classify(&e, store.data()));
             if let Some(trace) = &trace {
                 if let Err(failure) = &outcome {
@@ -412,9 +403,7 @@ impl Node {
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(code)) => Err(Failure::Trap(format!(
-                "the component answered an error: {code:?}"
-            ))),
+            Ok(Err(failure)) => Err(failure),
             // The guest never set a response: the task says why.
             Err(_) => match task.await {
                 Ok(Ok(())) => Err(Failure::Trap("the component set no response".into())),
@@ -423,6 +412,142 @@ impl Node {
             },
         }
     }
+}
+
+/// Where a guest's response head goes: to the shopper's connection.
+type ResponseSender = tokio::sync::oneshot::Sender<Result<Response<WasiBody>, Failure>>;
+
+/// Runs a WASIp2 component's `wasi:http/incoming-handler#handle`: the guest sets the
+/// response through its outparam and writes the body as it goes.
+fn run_p2(
+    store: &mut wasmtime::Store<State>,
+    pre: &wasmtime_wasi_http::p2::bindings::sync::ProxyPre<State>,
+    request: Request<WasiBody>,
+    sender: ResponseSender,
+) -> wasmtime::Result<()> {
+    let Ok(request) = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, request)
+    else {
+        let _ = sender.send(Err(Failure::BadRequest("The request has no Host header.")));
+        return Ok(());
+    };
+    let out = store
+        .data_mut()
+        .http()
+        .new_response_outparam_from_callback(move |answer| {
+            let _ = sender.send(answer.map_err(|code| {
+                Failure::Trap(format!("the component answered an error: {code:?}"))
+            }));
+        })?;
+    let proxy = pre.instantiate(&mut *store)?;
+    proxy
+        .wasi_http_incoming_handler()
+        .call_handle(&mut *store, request, out)
+}
+
+/// Runs a WASIp3 component's `wasi:http/handler#handle` in the store's event loop, sends the
+/// response head as soon as the guest returns it, then keeps the loop running while it
+/// forwards the body, so a streamed body reaches the shopper as the guest writes it.
+async fn run_p3(
+    store: &mut wasmtime::Store<State>,
+    pre: &wasmtime_wasi_http::p3::bindings::ServicePre<State>,
+    request: Request<WasiBody>,
+    sender: ResponseSender,
+) -> wasmtime::Result<()> {
+    let Some(request) = with_authority(request) else {
+        let _ = sender.send(Err(Failure::BadRequest("The request has no Host header.")));
+        return Ok(());
+    };
+    let service = pre.instantiate_async(&mut *store).await?;
+    store
+        .run_concurrent(async move |accessor| -> wasmtime::Result<()> {
+            let (request, request_io) = accessor.with(|mut access| {
+                let (request, io) =
+                    wasmtime_wasi_http::p3::Request::from_http(access.get().http().hooks, request);
+                let io: std::pin::Pin<
+                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                > = Box::pin(io);
+                (request, io)
+            });
+            let response = match service.handle(accessor, request).await? {
+                Ok(response) => response,
+                Err(code) => {
+                    let _ = sender.send(Err(Failure::Trap(format!(
+                        "the component answered an error: {code:?}"
+                    ))));
+                    return Ok(());
+                }
+            };
+            let response =
+                accessor.with(|mut access| response.into_http(&mut access, request_io))?;
+            let (head, mut body) = response.into_parts();
+            let (tx, channel) = http_body_util::channel::Channel::new(2);
+            if sender
+                .send(Ok(Response::from_parts(head, channel.boxed_unsync())))
+                .is_err()
+            {
+                return Ok(());
+            }
+            let mut tx = BodySender(Some(tx));
+            while let Some(frame) = body.frame().await {
+                let Some(sending) = tx.0.as_mut() else { break };
+                match frame {
+                    // The shopper went away: nobody wants the rest.
+                    Ok(frame) => {
+                        if sending.send(frame).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(sending) = tx.0.take() {
+                            sending.abort(e);
+                        }
+                    }
+                }
+            }
+            tx.finish();
+            Ok(())
+        })
+        .await?
+}
+
+/// The sending half of a streamed response body. Dropped before [`BodySender::finish`]
+/// (the guest trapped or ran out of time mid-body), it aborts the body, so the shopper's
+/// connection is cut rather than the page ending as if it were whole.
+struct BodySender(Option<http_body_util::channel::Sender<Bytes, wasmtime_wasi_http::Error>>);
+
+impl BodySender {
+    fn finish(mut self) {
+        self.0.take();
+    }
+}
+
+impl Drop for BodySender {
+    fn drop(&mut self) {
+        if let Some(sender) = self.0.take() {
+            sender.abort(wasmtime_wasi_http::Error::InternalError(Some(
+                "the component stopped before finishing its response".into(),
+            )));
+        }
+    }
+}
+
+/// The request with an absolute URI (`http://<host><path>`), as a WASIp3 guest expects its
+/// authority and scheme; `None` without a usable `Host` header.
+fn with_authority(request: Request<WasiBody>) -> Option<Request<WasiBody>> {
+    let (mut parts, body) = request.into_parts();
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    let authority = http::uri::Authority::try_from(host).ok()?;
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    uri.scheme = Some(http::uri::Scheme::HTTP);
+    uri.authority = Some(authority);
+    if uri.path_and_query.is_none() {
+        uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    }
+    parts.uri = http::Uri::from_parts(uri).ok()?;
+    Some(Request::from_parts(parts, body))
 }
 
 /// Names why a guest call failed: the CPU deadline, the memory cap, or a trap.

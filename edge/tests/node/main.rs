@@ -8,6 +8,7 @@ mod files;
 mod harness;
 mod limits;
 mod outbound;
+mod p3;
 mod routing;
 mod stores;
 mod telemetry;
