@@ -242,11 +242,11 @@ fn main() -> anyhow::Result<()> {
     let (traced, _) = start(
         &rt,
         root().join("spin.toml"),
-        store_vars,
+        store_vars.clone(),
         backend.clone(),
         Telemetry::new("meridian-edge-bench", &[], Some(&otlp))?,
     )?;
-    let axum = rt.block_on(native(backend));
+    let axum = rt.block_on(native(backend.clone()));
 
     // Per-request instantiation: a store with its state, and an instance from the
     // component's pre-instantiated template (pooling allocator).
@@ -355,6 +355,47 @@ fn main() -> anyhow::Result<()> {
     if let Some((mut child, _)) = serve {
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    // Where a listing page's server time goes: its spans (node request, storefront run,
+    // each dependency call) over sequential requests, from a traced storefront of its own.
+    let inbox = meridian_telemetry::receiver::Inbox::default();
+    let received = inbox.clone();
+    let breakdown_url = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(meridian_telemetry::receiver::serve(listener, received));
+        anyhow::Ok(url)
+    })?;
+    let telemetry = Telemetry::new("meridian-edge-breakdown", &[], Some(&breakdown_url))?;
+    let (breakdown, _) = start(
+        &rt,
+        root().join("spin.toml"),
+        store_vars,
+        backend,
+        telemetry.clone(),
+    )?;
+    for path in ["/c/bakery", "/p/SKU-00042"] {
+        let before = inbox.spans().len();
+        rt.block_on(load(breakdown, path, 1, secs));
+        telemetry.flush();
+        let mut by_name: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+        for span in inbox.spans().into_iter().skip(before) {
+            by_name.entry(span.name).or_default().push(span.duration);
+        }
+        println!();
+        println!("spans of `{path}` at concurrency 1 (telemetry on):");
+        println!("| span | count | p50 µs | p99 µs |");
+        println!("|---|---|---|---|");
+        for (name, mut durations) in by_name {
+            durations.sort();
+            println!(
+                "| {name} | {} | {:.0} | {:.0} |",
+                durations.len(),
+                durations[durations.len() / 2].as_secs_f64() * 1e6,
+                durations[durations.len() * 99 / 100].as_secs_f64() * 1e6
+            );
+        }
     }
     Ok(())
 }

@@ -38,6 +38,8 @@ pub struct ReceivedSpan {
     /// OTLP's status code: 0 unset, 1 ok, 2 error.
     pub status: i32,
     pub status_message: String,
+    /// How long the span lasted (end minus start).
+    pub duration: std::time::Duration,
 }
 
 impl ReceivedSpan {
@@ -221,6 +223,10 @@ async fn traces(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> 
                     attributes: attributes(&span.attributes),
                     status: status.code,
                     status_message: status.message,
+                    duration: std::time::Duration::from_nanos(
+                        span.end_time_unix_nano
+                            .saturating_sub(span.start_time_unix_nano),
+                    ),
                 });
             }
         }

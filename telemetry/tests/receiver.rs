@@ -58,6 +58,9 @@ async fn a_trace_continues_across_services_through_traceparent() {
     assert_eq!(client.parent_span_id, root.span_id);
     assert_eq!(server.parent_span_id, client.span_id);
     assert!(spans.iter().all(|s| s.trace_id == root.trace_id));
+    // The root lasts at least as long as the spans inside it.
+    assert!(root.duration >= client.duration && client.duration >= server.duration);
+    assert!(root.duration > std::time::Duration::ZERO);
     assert_eq!((root.service.as_str(), root.kind), ("edge-under-test", 2));
     assert_eq!(
         (client.kind, client.attribute("http.request.method")),

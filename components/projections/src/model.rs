@@ -40,8 +40,18 @@ pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Project
         key: key.to_owned(),
         reason: e.to_string(),
     };
-    let version: Version = serde_json::from_slice(bytes).map_err(malformed)?;
-    match version.v {
+    // Values this crate encodes start with their version (`v` is every versioned struct's
+    // first field): read it from there rather than parse the whole value twice. Any other
+    // layout is parsed in full for `v`.
+    let version = match leading_version(bytes) {
+        Some(v) => Some(v),
+        None => {
+            serde_json::from_slice::<Version>(bytes)
+                .map_err(malformed)?
+                .v
+        }
+    };
+    match version {
         Some(v) if v == u64::from(FORMAT_VERSION) => {
             serde_json::from_slice(bytes).map_err(malformed)
         }
@@ -54,6 +64,16 @@ pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Project
             reason: "no format version `v`".to_owned(),
         }),
     }
+}
+
+/// The `N` of a value that starts `{"v":N,` (as [`encode`] writes it), if it does.
+fn leading_version(bytes: &[u8]) -> Option<u64> {
+    let rest = bytes.strip_prefix(br#"{"v":"#)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 9 || !matches!(rest.get(digits), Some(b',' | b'}')) {
+        return None;
+    }
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
 /// Encodes a value (which carries its own `v`).
@@ -558,6 +578,32 @@ mod tests {
                 found: 2
             }
         );
+    }
+
+    #[test]
+    fn the_version_is_read_from_the_front_or_else_from_anywhere() {
+        assert_eq!(leading_version(br#"{"v":1,"available":3}"#), Some(1));
+        assert_eq!(leading_version(br#"{"v":12}"#), Some(12));
+        for other in [
+            &br#"{"available":3,"v":2}"#[..],
+            br#"{ "v":1}"#,
+            br#"{"v":1x}"#,
+            br#"{"v":}"#,
+            br#"{"v":-1,"#,
+        ] {
+            assert_eq!(leading_version(other), None, "{other:?}");
+        }
+        // Either way a newer version is refused, and a value cut short is malformed.
+        assert!(matches!(
+            decode::<StockHint>("k", br#"{"available":3,"v":2}"#),
+            Err(ProjectionError::UnknownVersion { found: 2, .. })
+        ));
+        assert!(matches!(
+            decode::<StockHint>("k", br#"{"v":1,"avail"#),
+            Err(ProjectionError::Malformed { .. })
+        ));
+        let hint: StockHint = decode("k", &encode(&StockHint { v: 1, available: 4 })).unwrap();
+        assert_eq!(hint.available, 4);
     }
 
     #[test]
