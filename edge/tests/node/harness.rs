@@ -284,6 +284,23 @@ pub fn shared() -> &'static TestNode {
     })
 }
 
+/// A node whose `default` store is the Redis at `REDIS_URL` (default
+/// `redis://127.0.0.1:6379`), shared by the tests that check Spin's raw key layout; its
+/// `backend` reads the same Redis.
+pub fn on_redis() -> &'static TestNode {
+    static NODE: OnceLock<TestNode> = OnceLock::new();
+    NODE.get_or_init(|| {
+        let url = redis_url();
+        let backend: Arc<dyn Backend> = Arc::new(edge::kv::RedisBackend::open(&url).unwrap());
+        start(test_limits(), options(KeyValue::Redis(url), &[]), backend)
+    })
+}
+
+/// The Redis the tests use.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))

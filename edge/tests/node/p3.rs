@@ -3,13 +3,9 @@
 //! Spin's v3 key-value and variables, outbound HTTP under the allow-list, chaining, streamed
 //! bodies and the same limits.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edge::app::KeyValue;
-use edge::kv::{Backend, RedisBackend};
-
-use crate::harness::{client, get, options, shared, start, test_limits, upstreams};
+use crate::harness::{client, get, on_redis, shared, upstreams};
 
 #[tokio::test]
 async fn a_spin_sdk_7_component_answers_with_its_query_and_the_shoppers_region() {
@@ -212,13 +208,8 @@ async fn concurrent_p3_requests_each_get_their_own_instance() {
 
 #[tokio::test]
 async fn spin_key_value_v3_on_redis_uses_raw_keys() {
-    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let backend: Arc<dyn Backend> = Arc::new(RedisBackend::open(&redis_url).unwrap());
-    let node = start(
-        test_limits(),
-        options(KeyValue::Redis(redis_url.clone()), &[]),
-        backend.clone(),
-    );
+    let node = on_redis();
+    let backend = &node.backend;
     let key = format!("edge-p3-test-{}", std::process::id());
     let url = format!("{}/p3/kv/{key}", node.url);
     let response = client().put(&url).body("rye").send().await.unwrap();

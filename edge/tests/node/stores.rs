@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
 use edge::app::KeyValue;
-use edge::kv::{Backend, RedisBackend};
+use edge::kv::Backend;
 use projections::{Product, encode, fixtures, keys};
 
-use crate::harness::{client, get, options, shared, start, test_limits};
+use crate::harness::{client, get, on_redis, options, redis_url, shared, start, test_limits};
 
 /// A small eu-west grocery as the relay publishes it.
 pub fn publish_grocery(backend: &dyn Backend) {
@@ -38,13 +38,8 @@ async fn the_memory_store_keeps_values_between_requests() {
 
 #[tokio::test]
 async fn the_redis_store_uses_raw_keys_as_spin_does() {
-    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let backend: Arc<dyn Backend> = Arc::new(RedisBackend::open(&redis_url).unwrap());
-    let node = start(
-        test_limits(),
-        options(KeyValue::Redis(redis_url.clone()), &[]),
-        backend.clone(),
-    );
+    let node = on_redis();
+    let redis_url = redis_url();
     let key = format!("edge-node-test-{}", std::process::id());
     let url = format!("{}/probe/kv/{key}", node.url);
     let response = client().put(&url).body("on redis").send().await.unwrap();
