@@ -111,6 +111,56 @@ async fn a_request_is_one_trace_from_the_cdn_through_the_component_to_the_upstre
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wasip3_component_is_traced_like_any_other() {
+    let (otlp, inbox) = otlp_receiver();
+    let telemetry = Telemetry::new("meridian-edge", &[], Some(&otlp)).unwrap();
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let node = start_with(
+        test_limits(),
+        options(KeyValue::Shared(backend.clone()), &[]),
+        backend,
+        telemetry.clone(),
+    );
+    let up = upstreams();
+    let traceparent = format!("00-{CDN_TRACE}-{CDN_SPAN}-01");
+    let (status, body) = get(
+        &format!("{}/p3/fetch?http://{}/p3-secret", node.url, up.upstream),
+        &[("traceparent", &traceparent)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let spans = received(&telemetry, &inbox, 3).await;
+    let request = spans
+        .iter()
+        .find(|s| s.trace_id == CDN_TRACE && s.kind == 2)
+        .expect("the request's span continues the CDN's trace");
+    assert_eq!(request.name, "GET /p3/...");
+    let component = spans
+        .iter()
+        .find(|s| s.parent_span_id == request.span_id)
+        .unwrap();
+    assert_eq!(component.name, "component p3");
+    let client = spans
+        .iter()
+        .find(|s| s.parent_span_id == component.span_id && s.kind == 3)
+        .expect("the WASIp3 guest's outbound request is a client span under its run");
+    // The upstream got the client span as its parent.
+    assert!(
+        body.contains(&format!("traceparent=00-{CDN_TRACE}-{}-01", client.span_id)),
+        "{body}"
+    );
+    for span in &spans {
+        for text in span.texts() {
+            assert!(
+                !text.contains("p3-secret") && !text.contains('?'),
+                "{span:?}"
+            );
+        }
+    }
+}
+
 /// Flushes until the receiver has at least `count` spans (a component's span ends when its
 /// instance is dropped, just after the response).
 async fn received(
