@@ -4,7 +4,9 @@
 //! - a trivial component (`/hello`: `components/edge-hello`, which imports only WASI),
 //!   and a trivial WASIp3 one (`/p3/hello`: `components/edge-p3`, spin-sdk 7),
 //! - a real catalogue read (`/probe/product/{sku}`: the probe calls the catalogue
-//!   component through its typed import, which reads the 10,000-SKU projection),
+//!   component through its typed import, which reads the 10,000-SKU projection), and the
+//!   same read from a WASIp3 component (`/p3-deps/product/{sku}`: `components/edge-p3-deps`,
+//!   whose dependency runs in the request's sidecar store),
 //! - the same read by service chaining (`/probe/fetch?http://hidden.spin.internal/...`: the
 //!   probe sends an HTTP request to another probe component in process, which reads the
 //!   catalogue through its import),
@@ -298,7 +300,7 @@ fn main() -> anyhow::Result<()> {
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
-    let cases: [(&str, SocketAddr, &str); 11] = [
+    let cases: [(&str, SocketAddr, &str); 12] = [
         ("trivial component (edge node)", probe, "/hello"),
         (
             "trivial WASIp3 component, spin-sdk 7 (edge node)",
@@ -310,6 +312,11 @@ fn main() -> anyhow::Result<()> {
             "catalogue read, typed import (edge node)",
             probe,
             "/probe/product/SKU-00042",
+        ),
+        (
+            "catalogue read, typed import from a WASIp3 component (edge node, sidecar store)",
+            probe,
+            "/p3-deps/product/SKU-00042",
         ),
         (
             "catalogue read, service chaining (edge node)",

@@ -25,9 +25,9 @@ pub fn component_path(name: &str) -> PathBuf {
 pub const STOREFRONT: &str = "storefront";
 
 /// Guests that exist only for the edge node's own tests and benchmarks
-/// (`components/edge-probe`, `components/edge-hello`, and `components/edge-p3`, a WASIp3
-/// guest built with spin-sdk 7).
-pub const TEST_GUESTS: [&str; 3] = ["edge-probe", "edge-hello", "edge-p3"];
+/// (`components/edge-probe`, `components/edge-hello`, and `components/edge-p3` and
+/// `components/edge-p3-deps`, WASIp3 guests built with spin-sdk 7).
+pub const TEST_GUESTS: [&str; 4] = ["edge-probe", "edge-hello", "edge-p3", "edge-p3-deps"];
 
 /// Builds every component; returns their paths in [`COMPONENTS`] order.
 pub fn build_components() -> anyhow::Result<Vec<PathBuf>> {

@@ -24,6 +24,7 @@
 //! - `state`: per-call store state.
 //! - `runtime`: engine, linker, compiled components.
 //! - `p3`: WASIp3 components (`wasi:http/handler@0.3`) and Spin's v3 key-value and variables.
+//! - `sidecar`: the store where a WASIp3 component's dependencies run.
 //! - `observe`: OpenTelemetry spans and metrics (off unless an OTLP endpoint is set).
 
 pub mod app;
@@ -40,4 +41,5 @@ pub mod region;
 pub mod router;
 pub mod runtime;
 pub mod server;
+pub mod sidecar;
 pub mod state;

@@ -4,12 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::EdgeHost;
@@ -168,27 +169,25 @@ impl Runtime {
             .component_type()
             .exports(&self.engine)
             .any(|(name, _)| name.starts_with(crate::p3::HANDLER_EXPORT));
-        if p3 && !dependencies.is_empty() {
-            return Err(anyhow!(
-                "{}: component dependencies are not supported for wasi:http@0.3 (WASIp3) components yet",
-                path.display()
-            ));
-        }
         let mut linker = if p3 {
             self.linker_p3.clone()
         } else {
             self.linker.clone()
         };
-        for (slot, dependency) in dependencies.iter().enumerate() {
-            link_dependency(&self.engine, &mut linker, &component, slot, dependency).with_context(
-                || {
-                    format!(
-                        "failed to link {} of {} to its dependency",
-                        dependency.import,
-                        path.display()
-                    )
-                },
-            )?;
+        for dependency in dependencies {
+            let slot = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
+            if p3 {
+                link_dependency_in_sidecar(&self.engine, &mut linker, &component, slot, dependency)
+            } else {
+                link_dependency(&self.engine, &mut linker, &component, slot, dependency)
+            }
+            .with_context(|| {
+                format!(
+                    "failed to link {} of {} to its dependency",
+                    dependency.import,
+                    path.display()
+                )
+            })?;
         }
         let pre = linker
             .instantiate_pre(&component)
@@ -278,16 +277,17 @@ fn start_epoch_ticker(engine: &Engine) {
         .expect("failed to start the epoch ticker thread");
 }
 
-/// Defines every function of `dependency.import` in `linker` as a call into the
-/// provider, instantiated in the caller's store on its first call (a page that never
-/// searches never pays for the catalogue's instantiation).
-fn link_dependency(
+/// Slots name the instances of dependencies in a store ([`State::dependencies`]); each
+/// link of an import to a provider gets its own, so a dependency's dependency never finds
+/// its importer's instance.
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+/// Every function of the interface `dependency.import`, with where the provider exports it.
+fn dependency_functions(
     engine: &Engine,
-    linker: &mut Linker<State>,
     importer: &Component,
-    slot: usize,
     dependency: &Dependency,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(String, ComponentExportIndex)>> {
     let importer_type = importer.component_type();
     let imported = importer_type
         .get_import(engine, &dependency.import)
@@ -299,9 +299,7 @@ fn link_dependency(
     let exported = provider
         .get_export_index(None, dependency.export.as_str())
         .ok_or_else(|| anyhow!("the dependency does not export {}", dependency.export))?;
-    let mut instance = linker
-        .instance(&dependency.import)
-        .map_err(anyhow::Error::from)?;
+    let mut functions = Vec::new();
     for (name, item) in interface.exports(engine) {
         if !matches!(item.ty, ComponentItem::ComponentFunc(_)) {
             continue;
@@ -309,21 +307,72 @@ fn link_dependency(
         let function = provider
             .get_export_index(Some(&exported), name)
             .ok_or_else(|| anyhow!("the dependency's {} has no {name}", dependency.export))?;
+        functions.push((name.to_owned(), function));
+    }
+    Ok(functions)
+}
+
+/// One call into a dependency, under way: what it replaced in the caller's store.
+pub(crate) struct DependencyCall {
+    previous: Access,
+    traced: Option<(meridian_telemetry::opentelemetry::Context, Instant)>,
+}
+
+impl DependencyCall {
+    /// Gives the store the dependency's view of the importer's configuration and, with
+    /// telemetry on, a span for the call that calls it makes nest under.
+    pub(crate) fn enter(
+        state: &mut State,
+        access: Access,
+        interface: &str,
+        function: &str,
+    ) -> Self {
+        let previous = std::mem::replace(&mut state.access, access);
+        let traced = state.trace.as_mut().map(|trace| {
+            let call = trace.observe.call_span(&trace.cx, interface, function);
+            let caller = std::mem::replace(&mut trace.cx, call);
+            (caller, Instant::now())
+        });
+        Self { previous, traced }
+    }
+
+    /// Gives the store back what [`DependencyCall::enter`] replaced and ends the span.
+    pub(crate) fn leave(self, state: &mut State, failed: bool, interface: &str, function: &str) {
+        state.access = self.previous;
+        if let (Some((caller, started)), Some(trace)) = (self.traced, state.trace.as_mut()) {
+            let call = std::mem::replace(&mut trace.cx, caller);
+            if failed {
+                meridian_telemetry::fail(&call, "trap");
+            }
+            trace
+                .observe
+                .call_done(interface, function, started.elapsed());
+        }
+    }
+}
+
+/// Defines every function of `dependency.import` in `linker` as a call into the
+/// provider, instantiated in the caller's store on its first call (a page that never
+/// searches never pays for the catalogue's instantiation).
+fn link_dependency(
+    engine: &Engine,
+    linker: &mut Linker<State>,
+    importer: &Component,
+    slot: usize,
+    dependency: &Dependency,
+) -> anyhow::Result<()> {
+    let mut instance = linker
+        .instance(&dependency.import)
+        .map_err(anyhow::Error::from)?;
+    for (name, function) in dependency_functions(engine, importer, dependency)? {
         let pre = dependency.provider.pre.clone();
         let access = dependency.access;
         let interface: Arc<str> = dependency.import.as_str().into();
-        let function_name: Arc<str> = name.into();
+        let function_name: Arc<str> = name.as_str().into();
         instance
-            .func_new(name, move |mut store, _ty, params, results| {
-                let previous = std::mem::replace(&mut store.data_mut().access, access);
-                // With telemetry on, the call gets a span, and calls it makes nest under it.
-                let traced = store.data_mut().trace.as_mut().map(|trace| {
-                    let call = trace
-                        .observe
-                        .call_span(&trace.cx, &interface, &function_name);
-                    let caller = std::mem::replace(&mut trace.cx, call);
-                    (caller, std::time::Instant::now())
-                });
+            .func_new(&name, move |mut store, _ty, params, results| {
+                let call =
+                    DependencyCall::enter(store.data_mut(), access, &interface, &function_name);
                 let outcome = (|| {
                     let provider = match store.data().dependencies.get(&slot) {
                         Some(instance) => *instance,
@@ -338,19 +387,69 @@ fn link_dependency(
                         .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))?;
                     func.call(&mut store, params, results)
                 })();
-                store.data_mut().access = previous;
-                if let (Some((caller, started)), Some(trace)) =
-                    (traced, store.data_mut().trace.as_mut())
-                {
-                    let call = std::mem::replace(&mut trace.cx, caller);
-                    if outcome.is_err() {
-                        meridian_telemetry::fail(&call, "trap");
-                    }
-                    trace
-                        .observe
-                        .call_done(&interface, &function_name, started.elapsed());
-                }
+                call.leave(
+                    store.data_mut(),
+                    outcome.is_err(),
+                    &interface,
+                    &function_name,
+                );
                 outcome
+            })
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok(())
+}
+
+/// Like [`link_dependency`], for a WASIp3 importer, whose store runs in an async event
+/// loop that cannot call into another instance from a host function. Each function sends
+/// the call to the request's sidecar store ([`crate::sidecar`]), where the provider runs
+/// as it would for a WASIp2 importer, and waits for its results.
+///
+/// The importer's calls are synchronous (the interfaces have no `async` functions), so its
+/// instance waits for each call to return.
+fn link_dependency_in_sidecar(
+    engine: &Engine,
+    linker: &mut Linker<State>,
+    importer: &Component,
+    slot: usize,
+    dependency: &Dependency,
+) -> anyhow::Result<()> {
+    let mut instance = linker
+        .instance(&dependency.import)
+        .map_err(anyhow::Error::from)?;
+    for (name, function) in dependency_functions(engine, importer, dependency)? {
+        let pre = dependency.provider.pre.clone();
+        let access = dependency.access;
+        let interface: Arc<str> = dependency.import.as_str().into();
+        let function_name: Arc<str> = name.as_str().into();
+        instance
+            .func_new_async(&name, move |mut store, _ty, params, results| {
+                let call = crate::sidecar::Call {
+                    slot,
+                    pre: pre.clone(),
+                    function,
+                    access,
+                    params: params.to_vec(),
+                    results: results.len(),
+                };
+                let interface = interface.clone();
+                let function_name = function_name.clone();
+                Box::new(async move {
+                    let entered =
+                        DependencyCall::enter(store.data_mut(), access, &interface, &function_name);
+                    let outcome = crate::sidecar::call(store.data_mut(), call).await;
+                    entered.leave(
+                        store.data_mut(),
+                        outcome.is_err(),
+                        &interface,
+                        &function_name,
+                    );
+                    let values = outcome?;
+                    for (slot, value) in results.iter_mut().zip(values) {
+                        *slot = value;
+                    }
+                    Ok(())
+                })
             })
             .map_err(anyhow::Error::from)?;
     }

@@ -369,13 +369,20 @@ impl Node {
             trace: trace.clone(),
             tls: self.tls.clone(),
         };
-        let state = State::new(component.stores.clone(), component.variables.clone())
-            .with_wasi(
-                &component.environment,
-                component.files.as_ref().map(|f| f.path()),
-            )
-            .with_outbound(Box::new(outbound))
-            .with_trace(trace.clone());
+        let state = component_state(&component, &outbound, trace.as_ref());
+        let state = if matches!(handler, HttpHandler::P3(_)) {
+            // Its dependencies, if it calls any, run in a store of their own.
+            let node = self.clone();
+            let component = component.clone();
+            let outbound = outbound.clone();
+            let trace = trace.clone();
+            state.with_sidecar(Box::new(move || {
+                node.runtime
+                    .store_for(component_state(&component, &outbound, trace.as_ref()))
+            }))
+        } else {
+            state
+        };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let node = self.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -445,6 +452,17 @@ fn run_p2(
     proxy
         .wasi_http_incoming_handler()
         .call_handle(&mut *store, request, out)
+}
+
+/// The state of a store that runs `component` (or its dependencies) for one request.
+fn component_state(component: &AppComponent, outbound: &Outbound, trace: Option<&Trace>) -> State {
+    State::new(component.stores.clone(), component.variables.clone())
+        .with_wasi(
+            &component.environment,
+            component.files.as_ref().map(|f| f.path()),
+        )
+        .with_outbound(Box::new(outbound.clone()))
+        .with_trace(trace.cloned())
 }
 
 /// Runs a WASIp3 component's `wasi:http/handler#handle` in the store's event loop, sends the

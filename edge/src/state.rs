@@ -29,6 +29,8 @@ pub struct State {
     pub(crate) limiter: MemoryLimiter,
     /// The trace this store's spans belong to; `None` when telemetry is off.
     pub(crate) trace: Option<crate::observe::Trace>,
+    /// Where a WASIp3 component's dependencies run ([`crate::sidecar`]).
+    pub(crate) sidecar: Option<crate::sidecar::Sidecar>,
 }
 
 /// Which parts of its component's configuration running code may use.
@@ -79,6 +81,7 @@ impl State {
             dependencies: HashMap::new(),
             limiter: MemoryLimiter::default(),
             trace: None,
+            sidecar: None,
         }
     }
 
@@ -108,6 +111,13 @@ impl State {
     /// Puts this store's spans (dependency calls) under `trace`.
     pub fn with_trace(mut self, trace: Option<crate::observe::Trace>) -> Self {
         self.trace = trace;
+        self
+    }
+
+    /// Runs the dependencies of this store's (WASIp3) component in a store `make` makes
+    /// on their first call.
+    pub fn with_sidecar(mut self, make: crate::sidecar::MakeStore) -> Self {
+        self.sidecar = Some(crate::sidecar::Sidecar::new(make));
         self
     }
 

@@ -219,3 +219,44 @@ async fn spin_key_value_v3_on_redis_uses_raw_keys() {
     assert_eq!((status, body.as_str()), (200, "rye"));
     backend.delete(&key).unwrap();
 }
+
+#[tokio::test]
+async fn a_p3_component_calls_its_dependency_through_the_typed_interface() {
+    let node = shared();
+    crate::stores::publish_grocery(node.backend.as_ref());
+    let url = |sku: &str| format!("{}/p3-deps/product/{sku}", node.url);
+    let (status, body) = get(&url("LOAF-1"), &[("x-meridian-country", "FR")]).await;
+    assert_eq!((status, body.as_str()), (200, "Sourdough loaf"));
+    let (status, body) = get(&url("NOPE-1"), &[("x-meridian-country", "FR")]).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("UnknownSku"), "{body}");
+
+    // Several at once (fewer than the node's instance limit): each request's store has
+    // its own instance of the catalogue.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let url = url(if i % 2 == 0 { "LOAF-1" } else { "NOPE-1" });
+        calls.spawn(async move { (i, get(&url, &[("x-meridian-country", "FR")]).await) });
+    }
+    while let Some(call) = calls.join_next().await {
+        let (i, (status, body)) = call.unwrap();
+        if i % 2 == 0 {
+            assert_eq!((status, body.as_str()), (200, "Sourdough loaf"));
+        } else {
+            assert!(status == 404 && body.contains("UnknownSku"), "{body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_p3_components_dependency_that_inherits_nothing_cannot_open_the_store() {
+    let node = shared();
+    crate::stores::publish_grocery(node.backend.as_ref());
+    let (status, body) = get(
+        &format!("{}/p3-isolated/product/LOAF-1", node.url),
+        &[("x-meridian-country", "FR")],
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("StoreUnavailable"), "{body}");
+}

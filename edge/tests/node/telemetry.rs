@@ -130,13 +130,31 @@ async fn a_wasip3_component_is_traced_like_any_other() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    crate::stores::publish_grocery(node.backend.as_ref());
+    let (status, title) = get(
+        &format!("{}/p3-deps/product/LOAF-1", node.url),
+        &[("x-meridian-country", "FR")],
+    )
+    .await;
+    assert_eq!((status, title.as_str()), (200, "Sourdough loaf"));
 
-    let spans = received(&telemetry, &inbox, 3).await;
+    let spans = received(&telemetry, &inbox, 6).await;
     let request = spans
         .iter()
         .find(|s| s.trace_id == CDN_TRACE && s.kind == 2)
         .expect("the request's span continues the CDN's trace");
     assert_eq!(request.name, "GET /p3/...");
+    // A dependency call from a WASIp3 component nests under the component's run.
+    let call = spans
+        .iter()
+        .find(|s| s.name == "meridian:edge/catalogue@0.1.0#product")
+        .expect("the dependency call's span");
+    let run = spans
+        .iter()
+        .find(|s| s.span_id == call.parent_span_id)
+        .expect("the call's parent");
+    assert_eq!(run.name, "component p3-deps");
+    assert_eq!(run.trace_id, call.trace_id);
     let component = spans
         .iter()
         .find(|s| s.parent_span_id == request.span_id)

@@ -1,0 +1,115 @@
+//! The sidecar store of a WASIp3 request, where its component's dependencies run.
+//!
+//! A WASIp3 component runs in its store's async event loop (`run_concurrent`), and a host
+//! function there cannot call into another instance: a synchronous call is refused in an
+//! async store, and an asynchronous one would run the event loop inside itself. So a
+//! WASIp3 component's dependencies run in a second store, made on the request's first
+//! dependency call and owned by a blocking thread until the request ends. That store is a
+//! WASIp2 importer's store in all but name: each provider is instantiated on its first
+//! call, with the importer's key-value stores, variables (as `inherit_configuration`
+//! grants them), outbound policy and limits.
+
+use std::sync::mpsc;
+
+use meridian_telemetry::opentelemetry::Context;
+use wasmtime::Store;
+use wasmtime::component::{ComponentExportIndex, InstancePre, Val};
+
+use crate::state::{Access, State};
+
+/// Makes the sidecar store of one request.
+pub type MakeStore = Box<dyn FnOnce() -> Store<State> + Send>;
+
+/// A request's sidecar: how to make its store, then the way to its thread.
+pub(crate) struct Sidecar {
+    make: Option<MakeStore>,
+    calls: Option<mpsc::Sender<Job>>,
+}
+
+impl Sidecar {
+    pub(crate) fn new(make: MakeStore) -> Self {
+        Self {
+            make: Some(make),
+            calls: None,
+        }
+    }
+}
+
+/// One call of a provider's function.
+pub(crate) struct Call {
+    /// Where the sidecar keeps the provider's instance once made.
+    pub slot: usize,
+    pub pre: InstancePre<State>,
+    pub function: ComponentExportIndex,
+    /// What the provider may use of the importer's configuration.
+    pub access: Access,
+    pub params: Vec<Val>,
+    /// How many results the function has.
+    pub results: usize,
+}
+
+struct Job {
+    call: Call,
+    /// The span the call's own spans nest under.
+    cx: Option<Context>,
+    reply: tokio::sync::oneshot::Sender<wasmtime::Result<Vec<Val>>>,
+}
+
+/// Runs `call` in the sidecar of the request whose store holds `state`, starting the
+/// sidecar on the first call, and answers the function's results.
+pub(crate) async fn call(state: &mut State, call: Call) -> wasmtime::Result<Vec<Val>> {
+    let cx = state.trace.as_ref().map(|trace| trace.cx.clone());
+    let sidecar = state
+        .sidecar
+        .as_mut()
+        .ok_or_else(|| wasmtime::format_err!("this request has no store for dependencies"))?;
+    let calls = match &sidecar.calls {
+        Some(calls) => calls.clone(),
+        None => {
+            let make = sidecar
+                .make
+                .take()
+                .ok_or_else(|| wasmtime::format_err!("the dependencies' store stopped"))?;
+            let (calls, jobs) = mpsc::channel();
+            // Ends when the request's store drops its sender.
+            tokio::task::spawn_blocking(move || serve(make(), &jobs));
+            sidecar.calls = Some(calls.clone());
+            calls
+        }
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    calls
+        .send(Job { call, cx, reply })
+        .map_err(|_| wasmtime::format_err!("the dependencies' store stopped"))?;
+    answer
+        .await
+        .map_err(|_| wasmtime::format_err!("the dependencies' store stopped mid-call"))?
+}
+
+fn serve(mut store: Store<State>, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        let outcome = run(&mut store, job.call, job.cx);
+        let _ = job.reply.send(outcome);
+    }
+}
+
+fn run(store: &mut Store<State>, call: Call, cx: Option<Context>) -> wasmtime::Result<Vec<Val>> {
+    store.data_mut().access = call.access;
+    if let (Some(cx), Some(trace)) = (cx, store.data_mut().trace.as_mut()) {
+        trace.cx = cx;
+    }
+    let instance = match store.data().dependencies.get(&call.slot) {
+        Some(instance) => *instance,
+        None => {
+            let instance = call.pre.instantiate(&mut *store)?;
+            store.data_mut().dependencies.insert(call.slot, instance);
+            instance
+        }
+    };
+    let func = instance
+        .get_func(&mut *store, call.function)
+        .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))?;
+    let mut results = vec![Val::Bool(false); call.results];
+    func.call(&mut *store, &call.params, &mut results)?;
+    Ok(results)
+}
