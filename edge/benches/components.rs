@@ -14,8 +14,7 @@ use edge::kv::{Backend, MemoryBackend, Stores};
 use edge::runtime::Runtime;
 use projections::{encode, keys};
 
-mod demo;
-use demo::catalogue;
+use projections::fixtures::demo_catalogue as catalogue;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p) as usize]

@@ -12,8 +12,10 @@
 //!   catalogue through its import),
 //! - the storefront's pages `/`, `/c/{aisle}` (24 products) and `/p/{sku}`, and the same
 //!   pages with OpenTelemetry export on (to an OTLP receiver in this process),
-//! - and, as baselines, the trivial and catalogue handlers natively in axum, and the trivial
-//!   component under `wasmtime serve` when `WASMTIME` names a wasmtime-cli 48 binary.
+//! - and, as baselines, the trivial and catalogue handlers natively in axum, the trivial
+//!   component under `wasmtime serve` when `WASMTIME` names a wasmtime-cli 48 binary, and
+//!   the storefront's pages built natively (`web`'s feature `native`: the components'
+//!   logic linked in, served by axum) when `NATIVE_STOREFRONT` names that binary.
 //!
 //! The node, the load generator and (for the baseline) axum share this machine's cores.
 //!
@@ -35,10 +37,8 @@ use edge::server::{Node, NodeOptions};
 use edge::state::State;
 use http_body_util::{BodyExt, Empty};
 use meridian_telemetry::Telemetry;
-use projections::{Product, decode, encode, keys};
+use projections::{Product, decode, keys};
 use region_config::RegionConfig;
-
-mod demo;
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
@@ -46,17 +46,9 @@ fn root() -> PathBuf {
 
 fn seeded() -> anyhow::Result<Arc<dyn Backend>> {
     let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
-    let products = demo::catalogue(10_000);
-    for p in &products {
-        backend.set(&keys::product("eu-west", "grocer", &p.sku), &encode(p))?;
-    }
-    for (k, v) in projections::build::storefront("eu-west", "grocer", "EUR", &products) {
+    for (k, v) in projections::fixtures::demo_storefront(10_000) {
         backend.set(&k, &v)?;
     }
-    backend.set(
-        &keys::pricing_rules("eu-west", "grocer"),
-        &encode(&projections::fixtures::eu_west_rules()),
-    )?;
     Ok(backend)
 }
 
@@ -277,26 +269,24 @@ fn main() -> anyhow::Result<()> {
     // `wasmtime serve` on the same trivial component, when WASMTIME names the binary
     // (wasmtime-cli 48.0.8 is installed for the benchmark only).
     let serve = std::env::var("WASMTIME").ok().map(|wasmtime| {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = std::process::Command::new(wasmtime)
-            .args(["serve", "-S", "cli", "--addr", &format!("127.0.0.1:{port}")])
-            .arg(edge::build::component_path("edge-hello"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("wasmtime serve starts");
-        let address: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(address).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        (child, address)
+        spawn_server(&wasmtime, |address| {
+            vec![
+                "serve".into(),
+                "-S".into(),
+                "cli".into(),
+                "--addr".into(),
+                address.to_string(),
+                edge::build::component_path("edge-hello")
+                    .display()
+                    .to_string(),
+            ]
+        })
     });
+    // The storefront built natively, when NATIVE_STOREFRONT names the binary (built for
+    // the benchmark only: see docs/benchmarks.md).
+    let native_storefront = std::env::var("NATIVE_STOREFRONT")
+        .ok()
+        .map(|binary| spawn_server(&binary, |address| vec![address.to_string()]));
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
@@ -349,6 +339,19 @@ fn main() -> anyhow::Result<()> {
             ("trivial component (`wasmtime serve`)", *address, "/hello"),
         );
     }
+    if let Some((_, address)) = &native_storefront {
+        let at = cases.len() - 2;
+        for (i, (name, path)) in [
+            ("storefront `/` (native axum)", "/"),
+            ("storefront `/c/bakery` (native axum)", "/c/bakery"),
+            ("storefront `/p/{sku}` (native axum)", "/p/SKU-00042"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            cases.insert(at + i, (name, *address, path));
+        }
+    }
     for (name, address, path) in cases {
         for concurrency in concurrencies() {
             let (rate, p50, p99) = rt.block_on(load(address, path, concurrency, secs));
@@ -359,7 +362,7 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    if let Some((mut child, _)) = serve {
+    for (mut child, _) in serve.into_iter().chain(native_storefront) {
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -405,4 +408,28 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Starts `binary` with the arguments `args` makes for a free local address, and waits
+/// until it accepts connections there.
+fn spawn_server(
+    binary: &str,
+    args: impl FnOnce(SocketAddr) -> Vec<String>,
+) -> (std::process::Child, SocketAddr) {
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let child = std::process::Command::new(binary)
+        .args(args(address))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{binary} does not start: {e}"));
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(address).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, address)
 }

@@ -9,13 +9,13 @@
 
 use leptos::prelude::AnyView;
 
-use crate::bindings::meridian::edge::catalogue::{self, PageRequest, Sort};
-use crate::bindings::meridian::edge::personalisation::{self, PageContext, SessionSignals};
 use crate::bindings::meridian::edge::types::{Cart, Line};
-use crate::bindings::meridian::edge::{cart, pricing};
 use crate::bindings::{Quote, Recommendation, Scope};
 use crate::http::{Request, Response, field, random_token, set_cookie, valid_token};
 use crate::pages::{self, CartView, CheckoutForm, OrderView};
+use crate::services::catalogue::{self, PageRequest, Sort};
+use crate::services::personalisation::{self, PageContext, SessionSignals};
+use crate::services::{cart, pricing};
 use crate::site::{self, RegionInfo, Site};
 
 pub const CART_COOKIE: &str = "meridian_cart";
@@ -614,7 +614,7 @@ fn validate(ctx: &Ctx, values: &[(String, String)]) -> Vec<(String, String)> {
 /// The home region's core URL (application variable `core_url_<region>`).
 fn core_url(ctx: &Ctx) -> Option<String> {
     let name = format!("core_url_{}", ctx.site.region.id.replace('-', "_"));
-    kv_binding::variable(&name).map(|u| u.trim_end_matches('/').to_owned())
+    crate::services::variable(&name).map(|u| u.trim_end_matches('/').to_owned())
 }
 
 fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {

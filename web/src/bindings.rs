@@ -8,6 +8,8 @@
 wit_bindgen::generate!({
     path: "../wit",
     world: "storefront-imports",
+    // serde: the native build (feature `native`) hands these to the components' logic.
+    additional_derives: [serde::Serialize, serde::Deserialize],
     generate_all,
 });
 

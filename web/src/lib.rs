@@ -12,6 +12,7 @@
 //! - `theme`, `merchants`: theme files and the storefronts served, chosen by `Host`.
 //! - `site`: the per-request page context (region from region-config, session).
 //! - `http`: requests, responses, cookies and forms; `platform`: outbound HTTP;
+//!   `services`: the four edge interfaces (imports, or natively the components' logic);
 //!   `wasm`: the wasi:http export.
 
 pub mod app;
@@ -21,6 +22,7 @@ pub mod http;
 pub mod merchants;
 pub mod pages;
 pub mod platform;
+pub mod services;
 pub mod site;
 pub mod theme;
 #[cfg(target_arch = "wasm32")]

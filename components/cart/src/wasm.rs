@@ -15,7 +15,8 @@ pub mod bindings {
             "wasi:keyvalue/batch@0.2.0-draft2": kv_binding::bindings::wasi::keyvalue::batch,
             "wasi:config/store@0.2.0-draft-2024-09-27": kv_binding::bindings::wasi::config::store,
         },
-        additional_derives: [PartialEq],
+        // serde: a native build of the storefront (benchmark baseline) calls the logic directly.
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
         generate_all,
     });
 }

@@ -2,8 +2,8 @@
 //! natively against [`MemoryKv`] and runs at the edge against the host's store
 //! (`wasi:keyvalue`). Values are raw bytes under raw keys, as in Spin's stores.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::RwLock;
 
 /// A failure of the store itself (not a missing key).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,10 +40,10 @@ pub trait Kv {
     ) -> Result<Swap, KvError>;
 }
 
-/// An in-memory store for tests.
+/// An in-memory store for tests and native builds, safe to share between threads.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
-    entries: RefCell<BTreeMap<String, Vec<u8>>>,
+    entries: RwLock<BTreeMap<String, Vec<u8>>>,
 }
 
 impl MemoryKv {
@@ -51,35 +51,45 @@ impl MemoryKv {
         Self::default()
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Vec<u8>>> {
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Vec<u8>>> {
+        self.entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.entries.borrow().len()
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.borrow().is_empty()
+        self.read().is_empty()
     }
 
     /// Every key, in order.
     pub fn keys(&self) -> Vec<String> {
-        self.entries.borrow().keys().cloned().collect()
+        self.read().keys().cloned().collect()
     }
 }
 
 impl Kv for MemoryKv {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        Ok(self.entries.borrow().get(key).cloned())
+        Ok(self.read().get(key).cloned())
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.entries
-            .borrow_mut()
-            .insert(key.to_owned(), value.to_vec());
+        self.write().insert(key.to_owned(), value.to_vec());
         Ok(())
     }
 
     fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.entries.borrow_mut().remove(key);
+        self.write().remove(key);
         Ok(())
     }
 
@@ -89,7 +99,7 @@ impl Kv for MemoryKv {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<Swap, KvError> {
-        let mut entries = self.entries.borrow_mut();
+        let mut entries = self.write();
         if entries.get(key).map(Vec::as_slice) != expected {
             return Ok(Swap::Lost);
         }
