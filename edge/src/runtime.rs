@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, ComponentExportIndex, HasSelf, InstancePre, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, Func, HasSelf, InstancePre, Linker};
+use wasmtime::{AsContextMut, StoreContextMut};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::EdgeHost;
@@ -176,18 +177,14 @@ impl Runtime {
         };
         for dependency in dependencies {
             let slot = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
-            if p3 {
-                link_dependency_in_sidecar(&self.engine, &mut linker, &component, slot, dependency)
-            } else {
-                link_dependency(&self.engine, &mut linker, &component, slot, dependency)
-            }
-            .with_context(|| {
-                format!(
-                    "failed to link {} of {} to its dependency",
-                    dependency.import,
-                    path.display()
-                )
-            })?;
+            link_dependency(&self.engine, &mut linker, &component, slot, dependency, p3)
+                .with_context(|| {
+                    format!(
+                        "failed to link {} of {} to its dependency",
+                        dependency.import,
+                        path.display()
+                    )
+                })?;
         }
         let pre = linker
             .instantiate_pre(&component)
@@ -352,14 +349,22 @@ impl DependencyCall {
 }
 
 /// Defines every function of `dependency.import` in `linker` as a call into the
-/// provider, instantiated in the caller's store on its first call (a page that never
-/// searches never pays for the catalogue's instantiation).
+/// provider, instantiated on its first call (a page that never searches never pays for the
+/// catalogue's instantiation): in the caller's own store for a WASIp2 importer; for a
+/// WASIp3 importer (`in_sidecar`), in the request's sidecar store.
+///
+/// A WASIp3 importer's store runs in an async event loop, where a host function cannot
+/// call into another instance; so each call is sent to the sidecar ([`crate::sidecar`]),
+/// where the provider runs as it would for a WASIp2 importer, and the importer waits for
+/// its results. Its calls are synchronous (the interfaces have no `async` functions), so
+/// its instance waits for each one to return.
 fn link_dependency(
     engine: &Engine,
     linker: &mut Linker<State>,
     importer: &Component,
     slot: usize,
     dependency: &Dependency,
+    in_sidecar: bool,
 ) -> anyhow::Result<()> {
     let mut instance = linker
         .instance(&dependency.import)
@@ -369,61 +374,8 @@ fn link_dependency(
         let access = dependency.access;
         let interface: Arc<str> = dependency.import.as_str().into();
         let function_name: Arc<str> = name.as_str().into();
-        instance
-            .func_new(&name, move |mut store, _ty, params, results| {
-                let call =
-                    DependencyCall::enter(store.data_mut(), access, &interface, &function_name);
-                let outcome = (|| {
-                    let provider = match store.data().dependencies.get(&slot) {
-                        Some(instance) => *instance,
-                        None => {
-                            let instance = pre.instantiate(&mut store)?;
-                            store.data_mut().dependencies.insert(slot, instance);
-                            instance
-                        }
-                    };
-                    let func = provider
-                        .get_func(&mut store, function)
-                        .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))?;
-                    func.call(&mut store, params, results)
-                })();
-                call.leave(
-                    store.data_mut(),
-                    outcome.is_err(),
-                    &interface,
-                    &function_name,
-                );
-                outcome
-            })
-            .map_err(anyhow::Error::from)?;
-    }
-    Ok(())
-}
-
-/// Like [`link_dependency`], for a WASIp3 importer, whose store runs in an async event
-/// loop that cannot call into another instance from a host function. Each function sends
-/// the call to the request's sidecar store ([`crate::sidecar`]), where the provider runs
-/// as it would for a WASIp2 importer, and waits for its results.
-///
-/// The importer's calls are synchronous (the interfaces have no `async` functions), so its
-/// instance waits for each call to return.
-fn link_dependency_in_sidecar(
-    engine: &Engine,
-    linker: &mut Linker<State>,
-    importer: &Component,
-    slot: usize,
-    dependency: &Dependency,
-) -> anyhow::Result<()> {
-    let mut instance = linker
-        .instance(&dependency.import)
-        .map_err(anyhow::Error::from)?;
-    for (name, function) in dependency_functions(engine, importer, dependency)? {
-        let pre = dependency.provider.pre.clone();
-        let access = dependency.access;
-        let interface: Arc<str> = dependency.import.as_str().into();
-        let function_name: Arc<str> = name.as_str().into();
-        instance
-            .func_new_async(&name, move |mut store, _ty, params, results| {
+        let defined = if in_sidecar {
+            instance.func_new_async(&name, move |mut store, _ty, params, results| {
                 let call = crate::sidecar::Call {
                     slot,
                     pre: pre.clone(),
@@ -444,14 +396,49 @@ fn link_dependency_in_sidecar(
                         &interface,
                         &function_name,
                     );
-                    let values = outcome?;
-                    for (slot, value) in results.iter_mut().zip(values) {
+                    for (slot, value) in results.iter_mut().zip(outcome?) {
                         *slot = value;
                     }
                     Ok(())
                 })
             })
-            .map_err(anyhow::Error::from)?;
+        } else {
+            instance.func_new(&name, move |mut store, _ty, params, results| {
+                let call =
+                    DependencyCall::enter(store.data_mut(), access, &interface, &function_name);
+                let outcome = provider_func(store.as_context_mut(), slot, &pre, function)
+                    .and_then(|func| func.call(&mut store, params, results));
+                call.leave(
+                    store.data_mut(),
+                    outcome.is_err(),
+                    &interface,
+                    &function_name,
+                );
+                outcome
+            })
+        };
+        defined.map_err(anyhow::Error::from)?;
     }
     Ok(())
+}
+
+/// The provider's function `function`, from its instance in `slot` of the store, made from
+/// `pre` on the first call.
+pub(crate) fn provider_func(
+    mut store: StoreContextMut<'_, State>,
+    slot: usize,
+    pre: &InstancePre<State>,
+    function: ComponentExportIndex,
+) -> wasmtime::Result<Func> {
+    let provider = match store.data().dependencies.get(&slot) {
+        Some(instance) => *instance,
+        None => {
+            let instance = pre.instantiate(&mut store)?;
+            store.data_mut().dependencies.insert(slot, instance);
+            instance
+        }
+    };
+    provider
+        .get_func(&mut store, function)
+        .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))
 }

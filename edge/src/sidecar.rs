@@ -12,8 +12,8 @@
 use std::sync::mpsc;
 
 use meridian_telemetry::opentelemetry::Context;
-use wasmtime::Store;
 use wasmtime::component::{ComponentExportIndex, InstancePre, Val};
+use wasmtime::{AsContextMut, Store};
 
 use crate::state::{Access, State};
 
@@ -98,17 +98,8 @@ fn run(store: &mut Store<State>, call: Call, cx: Option<Context>) -> wasmtime::R
     if let (Some(cx), Some(trace)) = (cx, store.data_mut().trace.as_mut()) {
         trace.cx = cx;
     }
-    let instance = match store.data().dependencies.get(&call.slot) {
-        Some(instance) => *instance,
-        None => {
-            let instance = call.pre.instantiate(&mut *store)?;
-            store.data_mut().dependencies.insert(call.slot, instance);
-            instance
-        }
-    };
-    let func = instance
-        .get_func(&mut *store, call.function)
-        .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))?;
+    let func =
+        crate::runtime::provider_func(store.as_context_mut(), call.slot, &call.pre, call.function)?;
     let mut results = vec![Val::Bool(false); call.results];
     func.call(&mut *store, &call.params, &mut results)?;
     Ok(results)
