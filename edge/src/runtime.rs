@@ -129,6 +129,10 @@ impl Runtime {
         // returning them to the kernel: a fresh instance then does not page-fault its way
         // through the heap it uses on every request (measured in docs/benchmarks.md).
         pool.linear_memory_keep_resident(KEEP_RESIDENT);
+        // Where the kernel can say which of those pages a request touched (`PAGEMAP_SCAN`,
+        // Linux 6.7+), reset only those, not all 4 MiB: storefront pages 10-15% faster at
+        // concurrency 1 and up to twice the requests/s at 32 (docs/benchmarks.md).
+        pool.pagemap_scan(wasmtime::Enabled::Auto);
         pool.table_keep_resident(64 << 10);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
