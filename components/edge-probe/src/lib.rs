@@ -13,6 +13,7 @@
 //! | `/.../loop` | never returns (the node's CPU deadline must stop it) |
 //! | `/.../bomb` | allocates until memory runs out (the node's memory cap must stop it) |
 //! | `/.../trap` | traps at once |
+//! | `/.../leftovers` | what this instance found of an earlier one: `visits=N dirty=B`, the times a static counter was bumped (1 in a fresh instance) and the non-zero bytes in 1 MiB it grows its memory by; then it marks both |
 //!
 //! `...` is whatever route prefix the manifest gives it.
 #![allow(unsafe_code)]
@@ -66,6 +67,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Probe {
                         | "trap"
                         | "file"
                         | "write"
+                        | "leftovers"
                 )
             })
             .unwrap_or(segments.len());
@@ -92,6 +94,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Probe {
                 }
                 respond(out, 200, text.as_bytes());
             }
+            "leftovers" => respond(out, 200, leftovers().as_bytes()),
             "var" => match kv_binding::variable(arg) {
                 Some(v) => respond(out, 200, v.as_bytes()),
                 None => respond(out, 404, b"no such variable"),
@@ -262,3 +265,39 @@ fn respond(out: ResponseOutparam, status: u16, body: &[u8]) {
 
 #[cfg(target_arch = "wasm32")]
 wasip2::http::proxy::export!(Probe with_types_in wasip2);
+
+/// Bumped by every `leftovers` request this instance serves.
+static VISITS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// What an earlier instance left in this one's memory, if the host reused a memory slot
+/// without resetting it: the static counter's count, and the non-zero bytes of 1 MiB of
+/// newly grown memory (zero by the wasm spec). Marks both for whoever comes next.
+#[cfg(target_arch = "wasm32")]
+fn leftovers() -> String {
+    const PAGES: usize = 16;
+    const PAGE: usize = 65_536;
+    let visits = VISITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let start = core::arch::wasm32::memory_grow(0, PAGES);
+    if start == usize::MAX {
+        return format!("visits={visits} dirty=unknown (memory did not grow)");
+    }
+    let base = (start * PAGE) as *mut u8;
+    let mut dirty = 0usize;
+    for i in 0..PAGES * PAGE {
+        // SAFETY: the pages were just grown; the allocator does not know of them, so
+        // nothing else reads or writes them.
+        unsafe {
+            let byte = base.add(i);
+            if core::ptr::read_volatile(byte) != 0 {
+                dirty += 1;
+            }
+            core::ptr::write_volatile(byte, 0xAA);
+        }
+    }
+    format!("visits={visits} dirty={dirty}")
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn leftovers() -> String {
+    String::new()
+}

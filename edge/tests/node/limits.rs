@@ -117,3 +117,14 @@ async fn beyond_the_instance_limit_requests_get_a_fast_503() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn no_request_finds_anything_an_earlier_one_left_in_memory() {
+    // Sequential requests reuse the same few memory slots of the pool; each instance
+    // bumps a static and dirties 1 MiB of grown memory before it ends.
+    let node = shared();
+    for _ in 0..20 {
+        let (status, body) = get(&format!("{}/probe/leftovers", node.url), &[]).await;
+        assert_eq!((status, body.as_str()), (200, "visits=1 dirty=0"));
+    }
+}
