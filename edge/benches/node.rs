@@ -20,7 +20,8 @@
 //! The node, the load generator and (for the baseline) axum share this machine's cores.
 //!
 //! `cargo bench -p edge --bench node` (BENCH_SECS sets seconds per case, default 3;
-//! BENCH_CONCURRENCY the concurrencies, default `1,32`).
+//! BENCH_CONCURRENCY the concurrencies, default `1,32`; BENCH_CASES, comma separated, runs
+//! only the cases whose names contain one of its parts, e.g. `BENCH_CASES=bakery`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -352,7 +353,9 @@ fn main() -> anyhow::Result<()> {
             cases.insert(at + i, (name, *address, path));
         }
     }
-    for (name, address, path) in cases {
+    let only = std::env::var("BENCH_CASES").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|w| name.contains(w.trim()));
+    for (name, address, path) in cases.into_iter().filter(|(name, _, _)| wanted(name)) {
         for concurrency in concurrencies() {
             let (rate, p50, p99) = rt.block_on(load(address, path, concurrency, secs));
             println!(

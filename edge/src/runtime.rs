@@ -112,6 +112,11 @@ impl Runtime {
         // WASIp3 components (spin-sdk 7) use the component model's async ABI.
         config.wasm_component_model_async(true);
         config.epoch_interruption(true);
+        // For profiling: `MERIDIAN_EDGE_PERFMAP=1` writes /tmp/perf-<pid>.map, so `perf
+        // report` names the guests' functions (edge/README.md, "Profiling").
+        if std::env::var_os("MERIDIAN_EDGE_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let mut pool = PoolingAllocationConfig::new();
         // A request may hold the component, its dependencies and chained components.
         let instances = u32::try_from(limits.max_instances.saturating_mul(8))

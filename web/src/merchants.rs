@@ -7,7 +7,6 @@ use leptos::prelude::*;
 
 use crate::components::{CardData, PriceTag};
 use crate::site::{Overrides, Storefront};
-use crate::theme::Tokens;
 
 /// The Corner Shop's product card: compact, price first, built
 /// from the shipped `PriceTag` and the product's own data (an override example for
@@ -25,20 +24,20 @@ pub fn corner_product_card(props: &CardData) -> AnyView {
     .into_any()
 }
 
+// The theme files, parsed and checked by `build.rs`: no request parses them.
+include!(concat!(env!("OUT_DIR"), "/themes.rs"));
+
 /// Every storefront, the default (served for unknown hosts) first.
 pub fn storefronts() -> &'static [Storefront] {
     static ALL: OnceLock<Vec<Storefront>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let theme = |text: &str| {
-            Arc::new(Tokens::parse(text).expect("shipped themes are checked by the theme tests"))
-        };
         vec![
             Storefront {
-                tokens: theme(include_str!("../themes/grocer.toml")),
+                tokens: Arc::new(theme_grocer()),
                 overrides: Overrides::default(),
             },
             Storefront {
-                tokens: theme(include_str!("../themes/corner.toml")),
+                tokens: Arc::new(theme_corner()),
                 overrides: Overrides {
                     product_card: Some(corner_product_card),
                     ..Overrides::default()
@@ -63,6 +62,14 @@ pub fn for_host(host: Option<&str>) -> &'static Storefront {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compiled_themes_are_the_theme_files() {
+        use crate::theme::Tokens;
+        let parse = |text| Tokens::parse(text).expect("shipped theme");
+        assert_eq!(theme_grocer(), parse(include_str!("../themes/grocer.toml")));
+        assert_eq!(theme_corner(), parse(include_str!("../themes/corner.toml")));
+    }
 
     #[test]
     fn hosts_choose_storefronts_and_unknown_hosts_get_the_first() {

@@ -1,5 +1,5 @@
 //! The `wasi:http/incoming-handler@0.2` export: reads the request, lets `app` answer it,
-//! and writes the response in chunks the host accepts (at most 4 KiB per write).
+//! and writes the response in writes as large as the host permits.
 
 use wasip2::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -9,8 +9,6 @@ use crate::http::Request;
 
 /// The largest request body read (forms are small).
 const MAX_BODY: usize = 256 * 1024;
-/// The largest write `blocking-write-and-flush` takes at once.
-const CHUNK: usize = 4096;
 
 struct Storefront;
 
@@ -83,10 +81,27 @@ fn write(out: ResponseOutparam, response: crate::http::Response) {
     };
     ResponseOutparam::set(out, Ok(outgoing));
     if let Ok(stream) = body.write() {
-        for chunk in response.body.chunks(CHUNK) {
-            if stream.blocking_write_and_flush(chunk).is_err() {
+        // As much per write as the host permits (`check-write`): a host like wasmtime's
+        // takes a whole page at once, so the page crosses to the thread that sends it in
+        // one hand-off rather than one per 4 KiB (`blocking-write-and-flush`'s limit).
+        let mut rest = response.body.as_slice();
+        while !rest.is_empty() {
+            let permitted = match stream.check_write() {
+                Ok(0) => {
+                    stream.subscribe().block();
+                    continue;
+                }
+                Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                Err(_) => return,
+            };
+            let (now, later) = rest.split_at(permitted.min(rest.len()));
+            if stream.write(now).is_err() {
                 return;
             }
+            rest = later;
+        }
+        if stream.blocking_flush().is_err() {
+            return;
         }
     }
     let _ = OutgoingBody::finish(body, None);

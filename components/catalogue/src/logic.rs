@@ -59,9 +59,9 @@ fn check_page(request: &PageRequest) -> Result<()> {
     Ok(())
 }
 
-fn decode_opt<T: serde::de::DeserializeOwned>(
+fn decode_opt<'a, T: serde::Deserialize<'a>>(
     key: &str,
-    bytes: Option<&Vec<u8>>,
+    bytes: Option<&'a Vec<u8>>,
 ) -> Result<Option<T>> {
     bytes.map(|b| decode(key, b)).transpose().map_err(corrupt)
 }
@@ -162,12 +162,11 @@ fn load_products(kv: &impl Kv, scope: &Scope, skus: &[&str]) -> Result<Vec<Produ
     Ok(out)
 }
 
-fn page_slice<T>(all: &[T], request: &PageRequest) -> std::ops::Range<usize> {
+/// The positions of the requested page among `total` items.
+fn page_slice(total: usize, request: &PageRequest) -> std::ops::Range<usize> {
     let per = request.per_page as usize;
-    let start = (request.page as usize - 1)
-        .saturating_mul(per)
-        .min(all.len());
-    start..start.saturating_add(per).min(all.len())
+    let start = (request.page as usize - 1).saturating_mul(per).min(total);
+    start..start.saturating_add(per).min(total)
 }
 
 /// One page of a category in the requested order.
@@ -191,22 +190,44 @@ pub fn listing(
     let Some(index) = decode_opt::<CategoryIndex>(&key, value.as_ref())? else {
         return Err(CatalogueError::UnknownCategory(category.to_owned()));
     };
-    let mut order: Vec<&str> = match request.sort {
-        Sort::Name => sku_list(&index.by_name).collect(),
-        Sort::PriceAscending => sku_list(&index.by_price).collect(),
-        Sort::PriceDescending => sku_list(&index.by_price).rev().collect(),
-        Sort::Popularity => sku_list(&index.by_popularity).collect(),
+    let (list, stored) = match request.sort {
+        Sort::Name => (&index.by_name, index.products),
+        Sort::PriceAscending | Sort::PriceDescending => (&index.by_price, index.priced),
+        Sort::Popularity => (&index.by_popularity, index.products),
     };
-    if let Some(tag) = tag.map(|t| t.trim().to_lowercase()) {
-        let carriers: std::collections::HashSet<&str> = index
-            .tags
-            .iter()
-            .find(|f| f.tag == tag)
-            .map(|f| sku_list(&f.skus).collect())
-            .unwrap_or_default();
-        order.retain(|sku| carriers.contains(sku));
-    }
-    let products = load_products(kv, scope, &order[page_slice(&order, &request)])?;
+    let descending = matches!(request.sort, Sort::PriceDescending);
+    // The list in the requested order, split lazily (from its end when descending).
+    let in_order = |list| -> Box<dyn Iterator<Item = &str> + '_> {
+        if descending {
+            Box::new(sku_list(list).rev())
+        } else {
+            Box::new(sku_list(list))
+        }
+    };
+    let (page, total) = match tag.map(|t| t.trim().to_lowercase()) {
+        // Filtered: the tag's carriers in the chosen order.
+        Some(tag) => {
+            let carriers: std::collections::HashSet<&str> = index
+                .tags
+                .iter()
+                .find(|f| f.tag == tag)
+                .map(|f| sku_list(&f.skus).collect())
+                .unwrap_or_default();
+            let order: Vec<&str> = in_order(list)
+                .filter(|sku| carriers.contains(sku))
+                .collect();
+            let range = page_slice(order.len(), &request);
+            (order[range].to_vec(), order.len())
+        }
+        // Unfiltered: the page's slice of the list, without splitting the rest of it.
+        None => {
+            let total = CategoryIndex::count(list, stored) as usize;
+            let range = page_slice(total, &request);
+            let page = in_order(list).skip(range.start).take(range.len()).collect();
+            (page, total)
+        }
+    };
+    let products = load_products(kv, scope, &page)?;
     Ok(Listing {
         items: products
             .iter()
@@ -214,13 +235,13 @@ pub fn listing(
             .collect(),
         page: request.page,
         per_page: request.per_page,
-        total: u32::try_from(order.len()).unwrap_or(u32::MAX),
+        total: u32::try_from(total).unwrap_or(u32::MAX),
         tags: index
             .tags
             .iter()
             .map(|f| TagFacet {
-                tag: f.tag.clone(),
-                products: u32::try_from(sku_list(&f.skus).count()).unwrap_or(u32::MAX),
+                tag: f.tag.clone().into_owned(),
+                products: CategoryIndex::count(&f.skus, f.count),
             })
             .collect(),
     })
@@ -276,7 +297,7 @@ pub fn search(
         Some(docs) => search::rank(docs, &lists, category, end),
         None => search::Ranked::default(),
     };
-    let page = &ranked.hits[page_slice(&ranked.hits, &request)];
+    let page = &ranked.hits[page_slice(ranked.hits.len(), &request)];
     let skus: Vec<&str> = page.iter().map(|h| h.sku.as_str()).collect();
     let products = load_products(kv, scope, &skus)?;
     let currency = rules.as_ref().map(|r| r.currency.as_str());

@@ -195,9 +195,12 @@ pub fn recommend(
         .map(|p| p.category.as_str())
         .collect();
     let wanted: Vec<String> = categories.iter().map(|c| keys::category(r, s, c)).collect();
-    let indexes: Vec<Option<CategoryIndex>> = read_many(kv, &wanted)?;
+    // Read in place: only the head of each index's popularity list is used.
+    let raw = read_raw(kv, &wanted)?;
     let mut content_candidates: BTreeSet<String> = BTreeSet::new();
-    for index in indexes.into_iter().flatten() {
+    for (key, value) in wanted.iter().zip(&raw) {
+        let Some(value) = value else { continue };
+        let index: CategoryIndex = decode(key, value).map_err(corrupt)?;
         content_candidates.extend(
             projections::sku_list(&index.by_popularity)
                 .take(CATEGORY_CANDIDATES)

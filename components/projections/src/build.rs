@@ -64,12 +64,14 @@ pub fn storefront(
         let title = category_title(slug);
         let index = CategoryIndex {
             v: FORMAT_VERSION,
-            slug: slug.to_owned(),
-            title: title.clone(),
-            currency: currency.to_owned(),
-            by_name: join(by_name.iter().map(|p| p.sku.as_str())),
-            by_price: join(by_price.iter().map(|p| p.sku.as_str())),
-            by_popularity: join(by_popularity.iter().map(|p| p.sku.as_str())),
+            slug: slug.into(),
+            title: title.as_str().into(),
+            currency: currency.into(),
+            by_name: join(by_name.iter().map(|p| p.sku.as_str())).into(),
+            by_price: join(by_price.iter().map(|p| p.sku.as_str())).into(),
+            by_popularity: join(by_popularity.iter().map(|p| p.sku.as_str())).into(),
+            products: u32::try_from(by_name.len()).unwrap_or(u32::MAX),
+            priced: u32::try_from(by_price.len()).unwrap_or(u32::MAX),
             tags: tag_filters(&members),
         };
         out.push((keys::category(region, storefront, slug), encode(&index)));
@@ -100,7 +102,7 @@ pub fn storefront(
 
 /// The tags worth filtering `members` (in SKU order) by: shared by two or more products
 /// but not by all, most common first (ties by tag), [`MAX_TAG_FILTERS`] at most.
-fn tag_filters(members: &[&Product]) -> Vec<TagFilter> {
+fn tag_filters(members: &[&Product]) -> Vec<TagFilter<'static>> {
     let mut carriers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for p in members {
         let mut tags: Vec<String> = p.tags.iter().map(|t| t.trim().to_lowercase()).collect();
@@ -119,8 +121,9 @@ fn tag_filters(members: &[&Product]) -> Vec<TagFilter> {
         .into_iter()
         .take(MAX_TAG_FILTERS)
         .map(|(tag, skus)| TagFilter {
-            tag,
-            skus: skus.join(" "),
+            tag: tag.into(),
+            skus: skus.join(" ").into(),
+            count: u32::try_from(skus.len()).unwrap_or(u32::MAX),
         })
         .collect()
 }
@@ -178,12 +181,15 @@ mod tests {
             index.tags,
             [TagFilter {
                 tag: "rye".into(),
-                skus: "A1 A3".into()
+                skus: "A1 A3".into(),
+                count: 2,
             }]
         );
         // An index written before filters still decodes, with none.
         let old = br#"{"v":1,"slug":"x","title":"X","currency":"EUR","by_name":"","by_price":"","by_popularity":""}"#;
-        assert!(decode::<CategoryIndex>("old", old).unwrap().tags.is_empty());
+        let old = decode::<CategoryIndex>("old", old).unwrap();
+        assert!(old.tags.is_empty());
+        assert_eq!(old.products, 0);
     }
 
     #[test]
@@ -203,6 +209,9 @@ mod tests {
         assert_eq!(index.by_price, "A C");
         assert_eq!(index.by_popularity, "A B C");
         assert_eq!(index.title, "Produce");
+        assert_eq!((index.products, index.priced), (3, 2));
+        // Read in place: the lists borrow the stored value.
+        assert!(matches!(index.by_name, std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

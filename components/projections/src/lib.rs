@@ -38,7 +38,7 @@ pub mod text;
 pub use model::{
     Categories, Category, CategoryIndex, DocsView, FORMAT_VERSION, Pair, PostingsView,
     PricingRules, Product, ProjectionError, Recommendations, SearchDocs, StockHint, TaxTable,
-    TermPostings, decode, encode, sku_list,
+    TermPostings, decode, encode, sku_count, sku_list,
 };
 
 /// Checks a SKU: 1 to 64 characters from `A-Z a-z 0-9 - _ .`, starting with a letter or

@@ -2,10 +2,10 @@
 //! [`FORMAT_VERSION`]; [`decode`] refuses any other version, so an old component never
 //! misreads a new format, and refuses malformed bytes with the key named.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use pricing_rules::Promotion;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The format version this crate reads and writes.
@@ -34,8 +34,9 @@ struct Version {
     v: Option<u64>,
 }
 
-/// Decodes the value stored at `key`, checking its format version first.
-pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, ProjectionError> {
+/// Decodes the value stored at `key`, checking its format version first. What `T` borrows
+/// (a [`CategoryIndex`]'s lists) borrows from `bytes`.
+pub fn decode<'de, T: Deserialize<'de>>(key: &str, bytes: &'de [u8]) -> Result<T, ProjectionError> {
     let malformed = |e: serde_json::Error| ProjectionError::Malformed {
         key: key.to_owned(),
         reason: e.to_string(),
@@ -150,22 +151,50 @@ pub struct Categories {
 /// list as SKUs separated by single spaces (SKUs hold no spaces): one string decodes in one
 /// copy, where a list of strings costs an allocation per SKU. A listing page is a slice of
 /// one list.
+///
+/// Its strings borrow the stored bytes where they can (`decode` of a `&[u8]` that outlives
+/// the index): a listing reads a 50 KB index to show 24 products, and copies none of it.
+/// The counts let a page be sliced without splitting a list; indexes written before them
+/// decode with 0, and [`CategoryIndex::count`] counts the list instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CategoryIndex {
+pub struct CategoryIndex<'a> {
     pub v: u32,
-    pub slug: String,
-    pub title: String,
-    pub currency: String,
-    pub by_name: String,
+    #[serde(borrow)]
+    pub slug: Cow<'a, str>,
+    #[serde(borrow)]
+    pub title: Cow<'a, str>,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+    #[serde(borrow)]
+    pub by_name: Cow<'a, str>,
     /// By price in `currency`, cheapest first; products without a price there are left out.
-    pub by_price: String,
+    #[serde(borrow)]
+    pub by_price: Cow<'a, str>,
     /// Most popular first.
-    pub by_popularity: String,
+    #[serde(borrow)]
+    pub by_popularity: Cow<'a, str>,
+    /// How many SKUs `by_name` (and `by_popularity`) list.
+    #[serde(default)]
+    pub products: u32,
+    /// How many SKUs `by_price` lists.
+    #[serde(default)]
+    pub priced: u32,
     /// The aisle's filters: tag → the SKUs carrying it (SKU order), for the tags most of
     /// its products share ([`MAX_TAG_FILTERS`] at most, most common first, each carried by
     /// at least two products and not by all). Absent in indexes written before filters.
-    #[serde(default)]
-    pub tags: Vec<TagFilter>,
+    #[serde(default, borrow)]
+    pub tags: Vec<TagFilter<'a>>,
+}
+
+impl CategoryIndex<'_> {
+    /// How many SKUs `list` holds: `stored` when the index carries it, else counted.
+    pub fn count(list: &str, stored: u32) -> u32 {
+        if stored > 0 || list.is_empty() {
+            stored
+        } else {
+            u32::try_from(sku_count(list)).unwrap_or(u32::MAX)
+        }
+    }
 }
 
 /// How many tag filters an aisle offers at most.
@@ -173,15 +202,33 @@ pub const MAX_TAG_FILTERS: usize = 12;
 
 /// One tag of an aisle and its products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TagFilter {
-    pub tag: String,
+pub struct TagFilter<'a> {
+    #[serde(borrow)]
+    pub tag: Cow<'a, str>,
     /// SKUs separated by single spaces, in SKU order.
-    pub skus: String,
+    #[serde(borrow)]
+    pub skus: Cow<'a, str>,
+    /// How many SKUs `skus` lists (0 in indexes written before counts: count `skus`).
+    #[serde(default)]
+    pub count: u32,
 }
 
 /// The SKUs of a space-separated list.
 pub fn sku_list(list: &str) -> impl DoubleEndedIterator<Item = &str> {
     list.split(' ').filter(|s| !s.is_empty())
+}
+
+/// How many SKUs a space-separated list holds (as [`sku_list`] would yield, without
+/// splitting it).
+pub fn sku_count(list: &str) -> usize {
+    let mut count = 0;
+    let mut after_space = true;
+    for &b in list.as_bytes() {
+        let space = b == b' ';
+        count += usize::from(after_space && !space);
+        after_space = space;
+    }
+    count
 }
 
 /// The storefront's searchable products (`keys::search_docs`): the SKU of each document id
@@ -518,6 +565,25 @@ pub struct Recommendations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sku_count_counts_what_sku_list_yields() {
+        for list in [
+            "",
+            " ",
+            "A",
+            "A B",
+            "A  B ",
+            " A B C",
+            "SKU-1 SKU-22 SKU-333",
+        ] {
+            assert_eq!(sku_count(list), sku_list(list).count(), "{list:?}");
+        }
+        // A stored count wins; an index without one has its list counted.
+        assert_eq!(CategoryIndex::count("A B C", 3), 3);
+        assert_eq!(CategoryIndex::count("A B C", 0), 3);
+        assert_eq!(CategoryIndex::count("", 0), 0);
+    }
 
     #[test]
     fn postings_read_back_in_place_and_malformed_bytes_are_refused() {

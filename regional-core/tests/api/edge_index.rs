@@ -75,8 +75,10 @@ async fn a_storefront_gets_category_and_search_indexes_pricing_rules_and_a_model
     let categories: Categories = decode(&k, &get(&mut redis, &k).await.unwrap()).unwrap();
     assert_eq!(categories.categories[0].slug, "bakery");
     let k = keys::category(&r, "grocer", "bakery");
-    let bakery: CategoryIndex = decode(&k, &get(&mut redis, &k).await.unwrap()).unwrap();
+    let bytes = get(&mut redis, &k).await.unwrap();
+    let bakery: CategoryIndex = decode(&k, &bytes).unwrap();
     assert_eq!(projections::sku_list(&bakery.by_price).count(), 3);
+    assert_eq!(bakery.priced, 3, "the index counts its lists");
     assert_eq!(
         projections::sku_list(&bakery.by_popularity).next(),
         Some(bread.as_str()),

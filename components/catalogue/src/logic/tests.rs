@@ -136,6 +136,46 @@ fn listings_page_stably_in_every_sort_order() {
     )
     .unwrap();
     assert_eq!(skus(desc), ["CHR", "APL", "BAN"]);
+    let desc_second = listing(
+        &kv,
+        &scope(),
+        "produce",
+        None,
+        page(2, 2, Sort::PriceDescending),
+    )
+    .unwrap();
+    assert_eq!(skus(desc_second), ["BAN"]);
+}
+
+#[test]
+fn an_index_written_before_counts_lists_and_counts_the_same() {
+    let kv = published(&produce());
+    let every = |kv: &MemoryKv| {
+        [
+            Sort::Name,
+            Sort::PriceAscending,
+            Sort::PriceDescending,
+            Sort::Popularity,
+        ]
+        .into_iter()
+        .flat_map(|sort| [1, 2].map(|n| (sort, n)))
+        .map(|(sort, n)| listing(kv, &scope(), "produce", None, page(n, 2, sort)).unwrap())
+        .collect::<Vec<_>>()
+    };
+    let with_counts = every(&kv);
+    // The same index as an older writer left it: no `products`, `priced` or tag `count`.
+    let key = keys::category("eu-west", "grocer", "produce");
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&kv.get(&key).unwrap().unwrap()).unwrap();
+    let object = old.as_object_mut().unwrap();
+    object.remove("products");
+    object.remove("priced");
+    for tag in object["tags"].as_array_mut().unwrap() {
+        tag.as_object_mut().unwrap().remove("count");
+    }
+    kv.set(&key, &serde_json::to_vec(&old).unwrap()).unwrap();
+    assert_eq!(every(&kv), with_counts);
+    assert_eq!(with_counts[0].total, 3);
 }
 
 #[test]
