@@ -9,9 +9,11 @@
 //!    search index; the pricing rules come from this region's config.
 //! 3. The model part counts, over confirmed orders, the pairs of products bought together,
 //!    keeping only pairs seen in at least [`MIN_PAIR_ORDERS`] distinct orders, and the most
-//!    popular products.
-//! 4. The keys written are recorded under the storefront's `index` key; keys of a previous
-//!    build that this one did not write (a category or term that went away) are deleted.
+//!    popular products. Each product's pairs are a key of their own, so a page reads only
+//!    its anchors' pairs.
+//! 4. The derived keys written are recorded under the storefront's `index` key (catalogue)
+//!    and `model-index` key (pairs); keys of a previous build that this one did not write (a
+//!    category, term or product's pairs that went away) are deleted.
 
 use std::collections::BTreeMap;
 
@@ -188,34 +190,20 @@ pub async fn publish(
                 ..pricing_rules(region)
             }),
         ));
-        let previous: Option<Vec<u8>> =
-            redis::cmd("GET").arg(&index_key).query_async(redis).await?;
-        let previous = previous
-            .and_then(|b| projections::decode::<Written>(&index_key, &b).ok())
-            .map(|w| w.keys)
-            .unwrap_or_default();
         // Only derived keys are tracked (product keys have their own lifecycle).
         let derived: Vec<(String, Vec<u8>)> = entries
             .iter()
             .filter(|(k, _)| !k.contains("/product/"))
             .cloned()
             .collect();
-        let stale: Vec<&str> = projections::build::stale_keys(&previous, &derived);
-        if !stale.is_empty() {
-            redis::cmd("DEL")
-                .arg(&stale)
-                .query_async::<()>(redis)
-                .await?;
-        }
-        let written = Written {
-            v: FORMAT_VERSION,
-            keys: derived.into_iter().map(|(k, _)| k).collect(),
-        };
-        entries.push((index_key, encode(&written)));
+        entries.push(replace_derived(redis, index_key, &derived).await?);
     }
     if what.model {
         let model = model(client, storefront).await?;
-        entries.push((keys::recommendations(r, storefront), encode(&model)));
+        let (together, own) = projections::build::model(r, storefront, model);
+        let index = replace_derived(redis, keys::model_index(r, storefront), &together).await?;
+        entries.extend(together);
+        entries.extend([index, own]);
     }
     // MSET in chunks: one round trip per thousand keys.
     for chunk in entries.chunks(1_000) {
@@ -228,4 +216,30 @@ pub async fn publish(
             .with_context(|| format!("failed to write the projections of {storefront}"))?;
     }
     Ok(())
+}
+
+/// Deletes the keys the previous build recorded under `index_key` that `derived` no longer
+/// has, and answers the entry that records `derived`'s keys there in their place.
+async fn replace_derived(
+    redis: &mut redis::aio::MultiplexedConnection,
+    index_key: String,
+    derived: &[(String, Vec<u8>)],
+) -> anyhow::Result<(String, Vec<u8>)> {
+    let previous: Option<Vec<u8>> = redis::cmd("GET").arg(&index_key).query_async(redis).await?;
+    let previous = previous
+        .and_then(|b| projections::decode::<Written>(&index_key, &b).ok())
+        .map(|w| w.keys)
+        .unwrap_or_default();
+    let stale: Vec<&str> = projections::build::stale_keys(&previous, derived);
+    if !stale.is_empty() {
+        redis::cmd("DEL")
+            .arg(&stale)
+            .query_async::<()>(redis)
+            .await?;
+    }
+    let written = Written {
+        v: FORMAT_VERSION,
+        keys: derived.iter().map(|(k, _)| k.clone()).collect(),
+    };
+    Ok((index_key, encode(&written)))
 }

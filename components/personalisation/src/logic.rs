@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use projections::kv::Kv;
-use projections::model::{CategoryIndex, PricingRules, Recommendations};
+use projections::model::{CategoryIndex, PricingRules, Recommendations, Together};
 use projections::{Product, ProjectionError, StockHint, decode, keys};
 use serde::de::DeserializeOwned;
 
@@ -20,6 +20,9 @@ pub const MAX_LIMIT: u32 = 50;
 pub const MAX_SIGNALS: usize = 50;
 /// How many of a category's most popular products are content candidates per anchor.
 pub const CATEGORY_CANDIDATES: usize = 40;
+/// How many candidates the first read takes: a product page's six recommendations are
+/// nearly always among its dozen most promising candidates.
+const FIRST_BATCH: usize = 12;
 
 type Result<T> = std::result::Result<T, PersonalisationError>;
 
@@ -78,15 +81,6 @@ fn decode_opt<T: DeserializeOwned>(key: &str, value: Option<Vec<u8>>) -> Result<
     value.map(|b| decode(key, &b)).transpose().map_err(corrupt)
 }
 
-fn read_many<T: DeserializeOwned>(kv: &impl Kv, wanted: &[String]) -> Result<Vec<Option<T>>> {
-    let values = read_raw(kv, wanted)?;
-    wanted
-        .iter()
-        .zip(values)
-        .map(|(key, value)| decode_opt(key, value))
-        .collect()
-}
-
 fn check(scope: &Scope, page: &PageContext, session: &SessionSignals, limit: u32) -> Result<()> {
     if !projections::valid_slug(&scope.region) || !projections::valid_slug(&scope.storefront) {
         return Err(bad("scope names no valid region and storefront"));
@@ -114,6 +108,14 @@ fn check(scope: &Scope, page: &PageContext, session: &SessionSignals, limit: u32
     Ok(())
 }
 
+/// The content score of a candidate against an anchor of `weight` percent: 700 for the
+/// same category, 100 per tag they share (three at most).
+fn content(same_category: bool, shared_tags: usize, weight: u32) -> u32 {
+    let category = if same_category { 700 } else { 0 };
+    let tags = u32::try_from(shared_tags.min(3)).unwrap_or(3) * 100;
+    (category + tags) * weight / 100
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Scores {
     collaborative: u32,
@@ -129,6 +131,19 @@ pub fn recommend(
     session: &SessionSignals,
     limit: u32,
     weights: Weights,
+) -> Result<Vec<Recommendation>> {
+    recommend_in_batches(kv, scope, page, session, limit, weights, FIRST_BATCH)
+}
+
+/// [`recommend`], reading `first_batch` candidates first (then twice as many each time).
+fn recommend_in_batches(
+    kv: &impl Kv,
+    scope: &Scope,
+    page: &PageContext,
+    session: &SessionSignals,
+    limit: u32,
+    weights: Weights,
+    first_batch: usize,
 ) -> Result<Vec<Recommendation>> {
     check(scope, page, session, limit)?;
     let (r, s) = (scope.region.as_str(), scope.storefront.as_str());
@@ -154,24 +169,35 @@ pub fn recommend(
         excluded.insert(sku);
     }
 
-    // 2. The model, the rules (for the currency) and the anchors' products, in one batch.
+    // 2. The model, the rules (for the currency), the anchors' products and the anchors'
+    // pairs, in one batch.
     let mut wanted = vec![keys::recommendations(r, s), keys::pricing_rules(r, s)];
     wanted.extend(anchors.keys().map(|sku| keys::product(r, s, sku)));
+    wanted.extend(anchors.keys().map(|sku| keys::together(r, s, sku)));
     let mut values = read_raw(kv, &wanted)?.into_iter();
     let model: Option<Recommendations> = decode_opt(&wanted[0], values.next().flatten())?;
     let rules: Option<PricingRules> = decode_opt(&wanted[1], values.next().flatten())?;
     let mut anchor_products = Vec::new();
-    for (key, value) in wanted[2..].iter().zip(values) {
-        anchor_products.extend(decode_opt::<Product>(key, value)?);
+    for key in &wanted[2..2 + anchors.len()] {
+        anchor_products.extend(decode_opt::<Product>(key, values.next().flatten())?);
+    }
+    let mut anchor_pairs = Vec::new();
+    for key in &wanted[2 + anchors.len()..] {
+        anchor_pairs.push(decode_opt::<Together>(key, values.next().flatten())?);
     }
 
     let mut scores: BTreeMap<String, Scores> = BTreeMap::new();
     // Collaborative: pairs with anchors; confidence grows with the number of orders and
     // saturates (5 orders: 500, 20 orders: 800).
     if let Some(model) = &model {
-        for (anchor, weight) in &anchors {
-            let Some(pairs) = model.together.get(*anchor) else {
-                continue;
+        for ((anchor, weight), own) in anchors.iter().zip(&anchor_pairs) {
+            // The anchor's own key; the model's first layout for a core that still writes it.
+            let pairs = match own {
+                Some(together) => &together.pairs,
+                None => match model.together.get(*anchor) {
+                    Some(pairs) => pairs,
+                    None => continue,
+                },
             };
             for pair in pairs.iter().filter(|p| p.orders >= model.min_orders) {
                 let orders = pair.orders.min(1_000_000);
@@ -211,86 +237,123 @@ pub fn recommend(
         scores.entry(sku.clone()).or_default();
     }
 
-    // 3. Candidates' products and stock hints, in one batch; business rules.
+    // 3. Candidates' products and stock hints; business rules. A candidate's collaborative
+    // and rules scores are known already; its content score needs its product, but is at
+    // most what sharing an anchor's category and all its tags (up to three) would give. So
+    // candidates are read in batches, most promising first, until no unread one could make
+    // the answer: a product page reads a dozen or two of its ~70 candidates, and answers
+    // exactly what reading them all would.
     scores.retain(|sku, _| !excluded.contains(sku.as_str()));
-    let candidates: Vec<&String> = scores.keys().collect();
-    let mut wanted: Vec<String> = candidates
+    // Each anchor's distinct tags and weight.
+    let anchor_tags: Vec<(&Product, BTreeSet<&str>, u32)> = anchor_products
         .iter()
-        .map(|sku| keys::product(r, s, sku))
+        .map(|a| {
+            let tags = a.tags.iter().map(String::as_str).collect();
+            (a, tags, anchors.get(a.sku.as_str()).copied().unwrap_or(0))
+        })
         .collect();
-    wanted.extend(candidates.iter().map(|sku| keys::stock(r, s, sku)));
-    let n = candidates.len();
-    let products: Vec<Option<Product>> = read_many(kv, &wanted[..n])?;
-    let stock: Vec<Option<StockHint>> = read_many(kv, &wanted[n..])?;
+    let content_bound = anchor_tags
+        .iter()
+        .map(|(_, tags, weight)| content(true, tags.len(), *weight))
+        .max()
+        .unwrap_or(0);
+    let bound = |s: &Scores| {
+        (s.collaborative * weights.collaborative
+            + content_bound * weights.content
+            + s.rules * weights.rules)
+            * 10
+    };
+    let mut order: Vec<(&str, u32)> = scores.iter().map(|(k, s)| (k.as_str(), bound(s))).collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let currency = rules.as_ref().map(|r| r.currency.as_str());
+    let limit = limit as usize;
 
-    let mut blended = Vec::new();
-    for ((sku, product), hint) in candidates.iter().zip(products).zip(stock) {
-        let Some(product) = product.filter(|p| p.active) else {
-            continue;
-        };
-        let price = currency.and_then(|c| product.price(c));
-        if price.is_none() || hint.is_some_and(|h| h.available <= 0) {
-            continue;
+    let mut blended: Vec<Recommendation> = Vec::new();
+    let mut read = 0;
+    let mut batch = first_batch.max(1);
+    while read < order.len() {
+        // Unread candidates are in (bound, SKU) order: the next one is the strongest left.
+        if let Some(last) = blended.get(limit.wrapping_sub(1)) {
+            let (sku, bound) = order[read];
+            if last.score > bound || (last.score == bound && last.product.sku.as_str() < sku) {
+                break;
+            }
         }
-        let mut s = scores[sku.as_str()];
-        for anchor in &anchor_products {
-            let weight = anchors.get(anchor.sku.as_str()).copied().unwrap_or(0);
-            let same_category = if anchor.category == product.category {
-                700
-            } else {
-                0
-            };
-            let shared = product
-                .tags
-                .iter()
-                .filter(|t| anchor.tags.contains(t))
-                .count();
-            let tags = u32::try_from(shared.min(3)).unwrap_or(3) * 100;
-            s.content = s.content.max((same_category + tags) * weight / 100);
-        }
-        let parts = [
-            (
-                s.collaborative * weights.collaborative,
-                RecommendationReason::BoughtTogether,
-            ),
-            (s.content * weights.content, RecommendationReason::Similar),
-            (s.rules * weights.rules, RecommendationReason::Popular),
-        ];
-        let score: u32 = parts.iter().map(|(p, _)| p * 10).sum();
-        if score == 0 {
-            continue;
-        }
-        let reason = parts
+        let candidates = &order[read..read.saturating_add(batch).min(order.len())];
+        read += candidates.len();
+        batch = batch.saturating_mul(2);
+        let mut wanted: Vec<String> = candidates
             .iter()
-            .max_by_key(|(p, _)| *p)
-            .map_or(RecommendationReason::Popular, |(_, r)| *r);
-        blended.push(Recommendation {
-            product: ProductSummary {
-                sku: product.sku.clone(),
-                title: product.title.clone(),
-                unit: product.unit.clone(),
-                category: product.category.clone(),
-                image_url: product
-                    .image_url
-                    .clone()
-                    .unwrap_or_else(|| format!("/images/{}.svg", product.sku)),
-                price: price.zip(currency).map(|(minor, c)| Money {
-                    minor,
-                    currency: c.to_owned(),
-                }),
-                popularity: product.popularity,
-            },
-            score,
-            reason,
+            .map(|(sku, _)| keys::product(r, s, sku))
+            .collect();
+        wanted.extend(candidates.iter().map(|(sku, _)| keys::stock(r, s, sku)));
+        let mut values = read_raw(kv, &wanted)?;
+        let stock = values.split_off(candidates.len());
+        for (((sku, _), (key, product)), (stock_key, hint)) in candidates
+            .iter()
+            .zip(wanted.iter().zip(values))
+            .zip(wanted[candidates.len()..].iter().zip(stock))
+        {
+            let Some(product) = decode_opt::<Product>(key, product)?.filter(|p| p.active) else {
+                continue;
+            };
+            let hint: Option<StockHint> = decode_opt(stock_key, hint)?;
+            let price = currency.and_then(|c| product.price(c));
+            if price.is_none() || hint.is_some_and(|h| h.available <= 0) {
+                continue;
+            }
+            let mut sc = scores[*sku];
+            for (anchor, tags, weight) in &anchor_tags {
+                let shared = tags
+                    .iter()
+                    .filter(|t| product.tags.iter().any(|p| p == *t))
+                    .count();
+                let same_category = anchor.category == product.category;
+                sc.content = sc.content.max(content(same_category, shared, *weight));
+            }
+            let parts = [
+                (
+                    sc.collaborative * weights.collaborative,
+                    RecommendationReason::BoughtTogether,
+                ),
+                (sc.content * weights.content, RecommendationReason::Similar),
+                (sc.rules * weights.rules, RecommendationReason::Popular),
+            ];
+            let score: u32 = parts.iter().map(|(p, _)| p * 10).sum();
+            if score == 0 {
+                continue;
+            }
+            let reason = parts
+                .iter()
+                .max_by_key(|(p, _)| *p)
+                .map_or(RecommendationReason::Popular, |(_, r)| *r);
+            blended.push(Recommendation {
+                product: ProductSummary {
+                    sku: product.sku.clone(),
+                    title: product.title.clone(),
+                    unit: product.unit.clone(),
+                    category: product.category.clone(),
+                    image_url: product
+                        .image_url
+                        .clone()
+                        .unwrap_or_else(|| format!("/images/{}.svg", product.sku)),
+                    price: price.zip(currency).map(|(minor, c)| Money {
+                        minor,
+                        currency: c.to_owned(),
+                    }),
+                    popularity: product.popularity,
+                },
+                score,
+                reason,
+            });
+        }
+        blended.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then_with(|| a.product.sku.cmp(&b.product.sku))
         });
     }
-    blended.sort_by(|a, b| {
-        b.score
-            .cmp(&a.score)
-            .then_with(|| a.product.sku.cmp(&b.product.sku))
-    });
-    blended.truncate(limit as usize);
+    blended.truncate(limit);
     Ok(blended)
 }
 

@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 
 use crate::keys;
 use crate::model::{
-    Categories, Category, CategoryIndex, FORMAT_VERSION, MAX_TAG_FILTERS, Product, TagFilter,
-    encode,
+    Categories, Category, CategoryIndex, FORMAT_VERSION, MAX_TAG_FILTERS, Product, Recommendations,
+    TagFilter, Together, encode,
 };
 use crate::search;
+
+/// A key and its encoded value.
+pub type Entry = (String, Vec<u8>);
 
 fn join<'a>(skus: impl Iterator<Item = &'a str>) -> String {
     skus.collect::<Vec<_>>().join(" ")
@@ -126,6 +129,24 @@ fn tag_filters(members: &[&Product]) -> Vec<TagFilter<'static>> {
             count: u32::try_from(skus.len()).unwrap_or(u32::MAX),
         })
         .collect()
+}
+
+/// The recommendation model of the storefront in `region` as keys and encoded values: each
+/// SKU's pairs under `keys::together`, then the model's own value (`keys::recommendations`)
+/// with its `together` emptied (`docs/projections.md`, "The recommendation model's pairs").
+pub fn model(region: &str, storefront: &str, mut model: Recommendations) -> (Vec<Entry>, Entry) {
+    let together = std::mem::take(&mut model.together)
+        .into_iter()
+        .map(|(sku, pairs)| {
+            let value = Together {
+                v: FORMAT_VERSION,
+                pairs,
+            };
+            (keys::together(region, storefront, &sku), encode(&value))
+        })
+        .collect();
+    let own = (keys::recommendations(region, storefront), encode(&model));
+    (together, own)
 }
 
 /// The keys among `previous` (written by an earlier build) that `current` no longer has:
@@ -257,5 +278,35 @@ mod tests {
     #[test]
     fn titles_come_from_slugs() {
         assert_eq!(category_title("frozen-food"), "Frozen food");
+    }
+
+    #[test]
+    fn each_skus_pairs_are_a_key_of_their_own_and_the_model_keeps_the_rest() {
+        let pair = |sku: &str, orders| crate::model::Pair {
+            sku: sku.into(),
+            orders,
+        };
+        let model = Recommendations {
+            v: FORMAT_VERSION,
+            min_orders: 5,
+            together: [
+                ("A".to_owned(), vec![pair("B", 9), pair("C", 5)]),
+                ("B".to_owned(), vec![pair("A", 9)]),
+            ]
+            .into(),
+            popular: vec!["B".into()],
+        };
+        let (together, (key, value)) = super::model("r", "s", model);
+        let keys: Vec<&str> = together.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["meridian/v1/r/s/together/A", "meridian/v1/r/s/together/B"]
+        );
+        let a: Together = decode(&together[0].0, &together[0].1).unwrap();
+        assert_eq!(a.pairs, [pair("B", 9), pair("C", 5)]);
+        assert_eq!(key, "meridian/v1/r/s/recommendations");
+        let own: Recommendations = decode(&key, &value).unwrap();
+        assert!(own.together.is_empty());
+        assert_eq!((own.min_orders, own.popular), (5, vec!["B".to_owned()]));
     }
 }

@@ -2,7 +2,7 @@
 //! product and one region's pricing rules as the relay writes them, to adjust per test; and
 //! the benchmarks' deterministic catalogue with everything the edge reads of it.
 
-use crate::model::{PricingRules, Product, TaxTable};
+use crate::model::{Pair, PricingRules, Product, Recommendations, TaxTable};
 
 /// An active product of the storefront `grocer` in `category`, titled after its SKU, priced
 /// 100 EUR minor units, taxed as `food`.
@@ -144,9 +144,50 @@ pub fn demo_catalogue(n: usize) -> Vec<Product> {
         .collect()
 }
 
+/// The recommendation model of a mature storefront over `products`: every product bought
+/// with ten others (five of its own category, five of any) in 5 to 60 distinct orders, best
+/// first; and the 24 most popular products.
+pub fn demo_model(products: &[Product]) -> Recommendations {
+    let n = products.len();
+    let mut together = std::collections::BTreeMap::new();
+    for (i, p) in products.iter().enumerate() {
+        let same: Vec<&Product> = (1..n)
+            .map(|step| &products[(i + step * 7) % n])
+            .filter(|q| q.category == p.category)
+            .take(5)
+            .collect();
+        let any = (1..=5).map(|k| &products[(i + k * 131) % n]);
+        let mut seen = std::collections::BTreeSet::from([p.sku.as_str()]);
+        let mut pairs: Vec<Pair> = same
+            .into_iter()
+            .chain(any)
+            .filter(|q| seen.insert(q.sku.as_str()))
+            .enumerate()
+            .map(|(k, q)| Pair {
+                sku: q.sku.clone(),
+                orders: 5 + ((i * 13 + k * 29) % 56) as u32,
+            })
+            .collect();
+        pairs.sort_by(|a, b| b.orders.cmp(&a.orders).then_with(|| a.sku.cmp(&b.sku)));
+        together.insert(p.sku.clone(), pairs);
+    }
+    let mut popular: Vec<&Product> = products.iter().collect();
+    popular.sort_by(|a, b| {
+        b.popularity
+            .cmp(&a.popularity)
+            .then_with(|| a.sku.cmp(&b.sku))
+    });
+    Recommendations {
+        v: 1,
+        min_orders: 5,
+        together,
+        popular: popular.iter().take(24).map(|p| p.sku.clone()).collect(),
+    }
+}
+
 /// Every key-value entry the edge reads for the benchmarks' storefront: `n` products of
 /// [`demo_catalogue`] in eu-west's `grocer` storefront, its category, search and stock
-/// projections, and eu-west's pricing rules.
+/// projections, eu-west's pricing rules and its recommendation model ([`demo_model`]).
 pub fn demo_storefront(n: usize) -> Vec<(String, Vec<u8>)> {
     let products = demo_catalogue(n);
     let mut entries: Vec<(String, Vec<u8>)> = products
@@ -165,5 +206,8 @@ pub fn demo_storefront(n: usize) -> Vec<(String, Vec<u8>)> {
         crate::keys::pricing_rules("eu-west", "grocer"),
         crate::encode(&eu_west_rules()),
     ));
+    let (together, model) = crate::build::model("eu-west", "grocer", demo_model(&products));
+    entries.extend(together);
+    entries.push(model);
     entries
 }

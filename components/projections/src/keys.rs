@@ -47,6 +47,16 @@ pub fn recommendations(region: &str, storefront: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/recommendations")
 }
 
+/// The SKUs bought together with `sku` (the recommendation model's pairs for it).
+pub fn together(region: &str, storefront: &str, sku: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/together/{sku}")
+}
+
+/// The keys the last model rebuild wrote, so the next one deletes those it no longer writes.
+pub fn model_index(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/model-index")
+}
+
 /// A cart. Carts are edge state, not projections, but share the key space.
 pub fn cart(region: &str, storefront: &str, id: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/cart/{id}")

@@ -551,15 +551,29 @@ pub struct Pair {
     pub orders: u32,
 }
 
-/// A region's recommendation model for a storefront (`keys::recommendations`): for each SKU,
-/// the SKUs bought with it in at least `min_orders` distinct orders (the core never
-/// publishes rarer pairs), best first; and the region's most popular SKUs.
+/// A region's recommendation model for a storefront (`keys::recommendations`): the region's
+/// most popular SKUs, and the least number of distinct orders a pair is published with.
+///
+/// The pairs themselves are one key per SKU ([`Together`], `keys::together`), so a page reads
+/// the pairs of its anchors only, not a map over the whole catalogue. `together` is the
+/// model's first layout, which held them all: the core writes it empty, so components that
+/// still read it decode it cheaply, and readers fall back to it for a SKU with no key of its
+/// own (a core that still writes the first layout).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recommendations {
     pub v: u32,
     pub min_orders: u32,
+    #[serde(default)]
     pub together: BTreeMap<String, Vec<Pair>>,
     pub popular: Vec<String>,
+}
+
+/// The SKUs bought with one SKU (`keys::together`) in at least the model's `min_orders`
+/// distinct confirmed orders, best first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Together {
+    pub v: u32,
+    pub pairs: Vec<Pair>,
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@ use edge::bindings::personalisation::{
     GuestIndices, PageContext, PersonalisationError, SessionSignals,
 };
 use edge::bindings::types::RecommendationReason;
-use projections::model::{Pair, Recommendations};
+use projections::model::{Pair, Recommendations, Together};
 use projections::{encode, keys};
 
 use crate::helpers::{harness, memory_grocery, scope};
@@ -17,21 +17,29 @@ fn session(cart: &[&str]) -> SessionSignals {
 #[test]
 fn bread_goes_with_butter_and_weights_come_from_the_variable() {
     let backend = memory_grocery();
+    // The model as the core writes it: the region's popular list, and each SKU's pairs
+    // under a key of its own.
     let model = Recommendations {
         v: 1,
         min_orders: 5,
-        together: [(
-            "LOAF-1".to_owned(),
-            vec![Pair {
-                sku: "BUTTER-1".into(),
-                orders: 9,
-            }],
-        )]
-        .into(),
+        together: Default::default(),
         popular: vec!["MILK-1".into()],
+    };
+    let together = Together {
+        v: 1,
+        pairs: vec![Pair {
+            sku: "BUTTER-1".into(),
+            orders: 9,
+        }],
     };
     backend
         .set(&keys::recommendations("eu-west", "grocer"), &encode(&model))
+        .unwrap();
+    backend
+        .set(
+            &keys::together("eu-west", "grocer", "LOAF-1"),
+            &encode(&together),
+        )
         .unwrap();
     let (mut store, instance, loaded) = harness().instance("personalisation", &backend, &[]);
     let guest = GuestIndices::new(&loaded.pre)

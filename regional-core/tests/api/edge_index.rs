@@ -1,7 +1,7 @@
 //! The derived edge projections the relay rebuilds per storefront, read back from real
 //! Redis and decoded with the same `projections` crate the edge components use.
 
-use projections::model::{CategoryIndex, PricingRules, Recommendations};
+use projections::model::{CategoryIndex, PricingRules, Recommendations, Together};
 use projections::{Categories, DocsView, PostingsView, decode, keys};
 use regional_core::edge_index::{self, Rebuild};
 use serde_json::json;
@@ -49,15 +49,23 @@ async fn a_storefront_gets_category_and_search_indexes_pricing_rules_and_a_model
         .get_multiplexed_async_connection()
         .await
         .expect("Redis is not reachable: start it (scripts/test does)");
-    // A key left by an earlier build for a term that no longer exists.
+    // Keys left by an earlier build: a term that no longer exists, and the pairs of a
+    // product no longer bought with anything.
     let stale = keys::search_term(&r, "grocer", "caviar");
     let index_key = format!("{}index", keys::prefix(&r, "grocer"));
     let earlier = json!({"v": 1, "keys": [stale]}).to_string();
+    let stale_pairs = keys::together(&r, "grocer", &jam);
+    let model_index = keys::model_index(&r, "grocer");
+    let earlier_model = json!({"v": 1, "keys": [stale_pairs]}).to_string();
     redis::cmd("MSET")
         .arg(&stale)
         .arg("{}")
         .arg(&index_key)
         .arg(earlier)
+        .arg(&stale_pairs)
+        .arg("{}")
+        .arg(&model_index)
+        .arg(earlier_model)
         .query_async::<()>(&mut redis)
         .await
         .unwrap();
@@ -102,15 +110,32 @@ async fn a_storefront_gets_category_and_search_indexes_pricing_rules_and_a_model
     assert!(rules.prices_include_tax);
     let k = keys::recommendations(&r, "grocer");
     let model: Recommendations = decode(&k, &get(&mut redis, &k).await.unwrap()).unwrap();
-    let with_bread: Vec<_> = model.together[&bread]
-        .iter()
-        .map(|p| (p.sku.as_str(), p.orders))
-        .collect();
-    assert_eq!(with_bread, [(butter.as_str(), 5)]);
     assert_eq!(model.popular[0], bread);
+    assert!(
+        model.together.is_empty(),
+        "the pairs are keys of their own, not part of the model's value"
+    );
+    let pairs = |key: String, bytes: Vec<u8>| -> Vec<(String, u32)> {
+        let together: Together = decode(&key, &bytes).unwrap();
+        together
+            .pairs
+            .into_iter()
+            .map(|p| (p.sku, p.orders))
+            .collect()
+    };
+    let k = keys::together(&r, "grocer", &bread);
+    let bytes = get(&mut redis, &k).await.unwrap();
+    assert_eq!(pairs(k, bytes), [(butter.clone(), 5)]);
+    let k = keys::together(&r, "grocer", &butter);
+    let bytes = get(&mut redis, &k).await.unwrap();
+    assert_eq!(pairs(k, bytes), [(bread.clone(), 5)]);
     assert!(
         get(&mut redis, &stale).await.is_none(),
         "the stale term key is deleted"
+    );
+    assert!(
+        get(&mut redis, &stale_pairs).await.is_none(),
+        "jam's pairs (4 orders, under the minimum) are not published, and its old key is deleted"
     );
 
     // Clean up this test's keys.
