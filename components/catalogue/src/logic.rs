@@ -83,10 +83,7 @@ pub fn summary(product: &Product, currency: Option<&str>) -> ProductSummary {
         title: product.title.clone(),
         unit: product.unit.clone(),
         category: product.category.clone(),
-        image_url: product
-            .image_url
-            .clone()
-            .unwrap_or_else(|| format!("/images/{}.svg", product.sku)),
+        image_url: product.image(),
         price: currency.and_then(|c| {
             product.price(c).map(|minor| Money {
                 minor,

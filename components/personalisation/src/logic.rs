@@ -333,10 +333,7 @@ fn recommend_in_batches(
                     title: product.title.clone(),
                     unit: product.unit.clone(),
                     category: product.category.clone(),
-                    image_url: product
-                        .image_url
-                        .clone()
-                        .unwrap_or_else(|| format!("/images/{}.svg", product.sku)),
+                    image_url: product.image(),
                     price: price.zip(currency).map(|(minor, c)| Money {
                         minor,
                         currency: c.to_owned(),

@@ -122,6 +122,14 @@ impl Product {
     pub fn price(&self, currency: &str) -> Option<i64> {
         self.prices.get(currency).copied()
     }
+
+    /// Where its picture is: its own image, or the placeholder the storefront serves for
+    /// its SKU.
+    pub fn image(&self) -> String {
+        self.image_url
+            .clone()
+            .unwrap_or_else(|| format!("/images/{}.svg", self.sku))
+    }
 }
 
 /// A SKU's stock hint (`keys::stock`): units available over the region's warehouses.
@@ -704,6 +712,12 @@ mod tests {
             (p.price("EUR"), p.price("USD"), p.popularity),
             (Some(214), None, 0)
         );
+        assert_eq!(p.image(), "/images/LOAF-1.svg");
+        let pictured = Product {
+            image_url: Some("https://img.example/loaf.jpg".into()),
+            ..p
+        };
+        assert_eq!(pictured.image(), "https://img.example/loaf.jpg");
     }
 
     #[test]
