@@ -28,3 +28,8 @@ pub mod theme;
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod wasm;
+
+/// Instances live for one request: bump allocation (see `instance_heap`).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static HEAP: instance_heap::InstanceHeap = instance_heap::InstanceHeap::new();

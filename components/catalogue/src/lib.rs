@@ -23,3 +23,8 @@ pub mod logic;
 mod wasm;
 
 pub use wasm::bindings;
+
+/// Instances live for one request: bump allocation (see `instance_heap`).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static HEAP: instance_heap::InstanceHeap = instance_heap::InstanceHeap::new();
