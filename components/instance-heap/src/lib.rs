@@ -17,8 +17,9 @@
 //! What does not fit in what is left of the arena goes to the system allocator, which
 //! frees it as usual: an instance never fails for the arena's size.
 //!
-//! Only for targets without threads: the state is in [`Cell`]s, and the allocator says it
-//! is `Sync` because on such a target nothing else can run at the same time.
+//! Only for targets without threads: the state is in [`Cell`]s, and the allocator is `Sync`
+//! (so it can be a `#[global_allocator]`) only on wasm32 without the `atomics` feature,
+//! where nothing else can run at the same time. Natively it builds for its tests.
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -42,8 +43,9 @@ pub struct InstanceHeap<const N: usize = ARENA_BYTES> {
     live: Cell<usize>,
 }
 
-// SAFETY: only installed on targets without threads (see the crate's docs); there, no two
-// calls can overlap.
+// SAFETY: wasm32 without the `atomics` feature has no threads: no two calls can overlap.
+// Elsewhere the heap is not `Sync`, so it cannot be installed as a global allocator.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 unsafe impl<const N: usize> Sync for InstanceHeap<N> {}
 
 impl<const N: usize> std::fmt::Debug for InstanceHeap<N> {
