@@ -25,6 +25,7 @@
 //! - `runtime`: engine, linker, compiled components.
 //! - `p3`: WASIp3 components (`wasi:http/handler@0.3`) and Spin's v3 key-value and variables.
 //! - `sidecar`: the store where a WASIp3 component's dependencies run.
+//! - `typed`: typed calls into dependencies that implement Meridian's own interfaces.
 //! - `observe`: OpenTelemetry spans and metrics (off unless an OTLP endpoint is set).
 
 pub mod app;
@@ -43,3 +44,4 @@ pub mod runtime;
 pub mod server;
 pub mod sidecar;
 pub mod state;
+mod typed;

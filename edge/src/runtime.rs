@@ -358,7 +358,8 @@ impl DependencyCall {
 }
 
 /// Defines every function of `dependency.import` in `linker` as a call into the
-/// provider, instantiated on its first call (a page that never searches never pays for the
+/// provider (typed for Meridian's own interfaces: [`crate::typed`]), instantiated on its
+/// first call (a page that never searches never pays for the
 /// catalogue's instantiation): in the caller's own store for a WASIp2 importer; for a
 /// WASIp3 importer (`in_sidecar`), in the request's sidecar store.
 ///
@@ -383,6 +384,21 @@ fn link_dependency(
         let access = dependency.access;
         let interface: Arc<str> = dependency.import.as_str().into();
         let function_name: Arc<str> = name.as_str().into();
+        if !in_sidecar {
+            let target = crate::typed::Target {
+                slot,
+                pre: pre.clone(),
+                function,
+                access,
+                interface: interface.clone(),
+                function_name: function_name.clone(),
+            };
+            if crate::typed::define(&mut instance, &dependency.import, target)
+                .map_err(anyhow::Error::from)?
+            {
+                continue;
+            }
+        }
         let defined = if in_sidecar {
             instance.func_new_async(&name, move |mut store, _ty, params, results| {
                 let call = crate::sidecar::Call {

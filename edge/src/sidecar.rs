@@ -52,7 +52,15 @@ struct Job {
     call: Call,
     /// The span the call's own spans nest under.
     cx: Option<Context>,
-    reply: tokio::sync::oneshot::Sender<wasmtime::Result<Vec<Val>>>,
+    reply: tokio::sync::oneshot::Sender<Reply>,
+}
+
+/// What a call answers: the function's results, and whether the sidecar's memory cap has
+/// been reached (so a trap that follows is reported as the cap, as it would be for a
+/// dependency of a WASIp2 component).
+struct Reply {
+    results: wasmtime::Result<Vec<Val>>,
+    memory_exceeded: bool,
 }
 
 /// Runs `call` in the sidecar of the request whose store holds `state`, starting the
@@ -81,15 +89,23 @@ pub(crate) async fn call(state: &mut State, call: Call) -> wasmtime::Result<Vec<
     calls
         .send(Job { call, cx, reply })
         .map_err(|_| wasmtime::format_err!("the dependencies' store stopped"))?;
-    answer
+    let reply = answer
         .await
-        .map_err(|_| wasmtime::format_err!("the dependencies' store stopped mid-call"))?
+        .map_err(|_| wasmtime::format_err!("the dependencies' store stopped mid-call"))?;
+    if reply.memory_exceeded {
+        state.limiter.exceeded = true;
+    }
+    reply.results
 }
 
 fn serve(mut store: Store<State>, jobs: &mpsc::Receiver<Job>) {
     while let Ok(job) = jobs.recv() {
-        let outcome = run(&mut store, job.call, job.cx);
-        let _ = job.reply.send(outcome);
+        let results = run(&mut store, job.call, job.cx);
+        let memory_exceeded = store.data().memory_exceeded();
+        let _ = job.reply.send(Reply {
+            results,
+            memory_exceeded,
+        });
     }
 }
 

@@ -138,7 +138,7 @@ impl State {
 #[derive(Debug)]
 pub struct MemoryLimiter {
     max_bytes: usize,
-    exceeded: bool,
+    pub(crate) exceeded: bool,
 }
 
 impl Default for MemoryLimiter {

@@ -249,6 +249,32 @@ async fn a_p3_component_calls_its_dependency_through_the_typed_interface() {
 }
 
 #[tokio::test]
+async fn a_p3_components_dependency_over_the_memory_cap_is_a_503_naming_memory() {
+    let node = shared();
+    // More than the test limits' 32 MiB: the catalogue cannot take it into its memory.
+    let sku = "HUGE-P3-1";
+    node.backend
+        .set(
+            &projections::keys::product("eu-west", "grocer", sku),
+            &vec![b' '; 40 << 20],
+        )
+        .unwrap();
+    let response = client()
+        .get(format!("{}/p3-deps/product/{sku}", node.url))
+        .header("x-meridian-country", "FR")
+        .send()
+        .await
+        .unwrap();
+    node.backend
+        .delete(&projections::keys::product("eu-west", "grocer", sku))
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["x-meridian-error"], "memory");
+    let (status, _) = get(&format!("{}/p3/hello", node.url), &[]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn a_p3_components_dependency_that_inherits_nothing_cannot_open_the_store() {
     let node = shared();
     crate::stores::publish_grocery(node.backend.as_ref());
