@@ -359,9 +359,9 @@ impl DependencyCall {
 
 /// Defines every function of `dependency.import` in `linker` as a call into the
 /// provider (typed for Meridian's own interfaces: [`crate::typed`]), instantiated on its
-/// first call (a page that never searches never pays for the
-/// catalogue's instantiation): in the caller's own store for a WASIp2 importer; for a
-/// WASIp3 importer (`in_sidecar`), in the request's sidecar store.
+/// first call (a page that never searches never pays for the catalogue's instantiation): in
+/// the caller's own store for a WASIp2 importer; for a WASIp3 importer (`in_sidecar`), in
+/// the request's sidecar store.
 ///
 /// A WASIp3 importer's store runs in an async event loop, where a host function cannot
 /// call into another instance; so each call is sent to the sidecar ([`crate::sidecar`]),

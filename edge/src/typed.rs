@@ -119,3 +119,30 @@ where
         outcome
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names above must be `wit/`'s own, or every call would silently take the
+    /// generic path again after a version bump.
+    #[test]
+    fn the_typed_interfaces_are_named_as_wit_declares_them() {
+        let wit = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit");
+        for (import, file) in [
+            (CATALOGUE, "catalogue.wit"),
+            (CART, "cart.wit"),
+            (PRICING, "pricing.wit"),
+            (PERSONALISATION, "personalisation.wit"),
+        ] {
+            let text = std::fs::read_to_string(format!("{wit}/{file}")).expect("a wit file");
+            let package = text
+                .lines()
+                .find_map(|l| l.strip_prefix("package ")?.strip_suffix(';'))
+                .expect("a package line");
+            let (namespace, version) = package.split_once('@').expect("a versioned package");
+            let interface = file.trim_end_matches(".wit");
+            assert_eq!(import, format!("{namespace}/{interface}@{version}"));
+        }
+    }
+}
