@@ -121,4 +121,17 @@ fn regions() {
     }
     out.push(']');
     std::fs::write(out_dir().join("regions.rs"), out).expect("OUT_DIR is writable");
+    // Every code region-config accepts as a country, so the storefront reads a country header
+    // or cookie exactly as the edge node does (on Spin it is the only reader).
+    let mut codes = String::from("&[");
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            let code = String::from_utf8(vec![a, b]).expect("ASCII");
+            if code.parse::<region_config::CountryCode>().is_ok() {
+                let _ = write!(codes, "{code:?}, ");
+            }
+        }
+    }
+    codes.push(']');
+    std::fs::write(out_dir().join("iso_countries.rs"), codes).expect("OUT_DIR is writable");
 }

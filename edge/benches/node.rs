@@ -15,7 +15,9 @@
 //! - and, as baselines, the trivial and catalogue handlers natively in axum, the trivial
 //!   component under `wasmtime serve` when `WASMTIME` names a wasmtime-cli 48 binary, and
 //!   the storefront's pages built natively (`web`'s feature `native`: the components'
-//!   logic linked in, served by axum) when `NATIVE_STOREFRONT` names that binary.
+//!   logic linked in, served by axum) when `NATIVE_STOREFRONT` names that binary,
+//! - and Spin itself (`spin up` of the real `spin.toml`) beside a node of ours, both on
+//!   Redis, for the storefront's three pages, when `SPIN_BIN` names the Spin CLI.
 //!
 //! The node, the load generator and (for the baseline) axum share this machine's cores.
 //!
@@ -288,6 +290,13 @@ fn main() -> anyhow::Result<()> {
     let native_storefront = std::env::var("NATIVE_STOREFRONT")
         .ok()
         .map(|binary| spawn_server(&binary, |address| vec![address.to_string()]));
+    // Spin itself on the real `spin.toml`, when SPIN_BIN names the Spin CLI, beside a node of
+    // ours on the same manifest: both read the same projections from Redis, so they differ
+    // only in the runtime.
+    let spin = match std::env::var("SPIN_BIN") {
+        Ok(bin) => Some(spin_pair(&rt, &bin, &store_vars)?),
+        Err(_) => None,
+    };
 
     println!("| case | concurrency | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
@@ -353,6 +362,24 @@ fn main() -> anyhow::Result<()> {
             cases.insert(at + i, (name, *address, path));
         }
     }
+    if let Some(pair) = &spin {
+        for (path, page) in [
+            ("/", "`/`"),
+            ("/c/bakery", "`/c/bakery`"),
+            ("/p/SKU-00042", "`/p/{sku}`"),
+        ] {
+            cases.push(leak_case(
+                format!("storefront {page} on Redis (edge node)"),
+                pair.node,
+                path,
+            ));
+            cases.push(leak_case(
+                format!("storefront {page} on Redis (Spin 4.0.2)"),
+                pair.spin,
+                path,
+            ));
+        }
+    }
     let only = std::env::var("BENCH_CASES").unwrap_or_default();
     let wanted = |name: &str| only.is_empty() || only.split(',').any(|w| name.contains(w.trim()));
     for (name, address, path) in cases.into_iter().filter(|(name, _, _)| wanted(name)) {
@@ -365,7 +392,11 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    for (mut child, _) in serve.into_iter().chain(native_storefront) {
+    for (mut child, _) in serve
+        .into_iter()
+        .chain(native_storefront)
+        .chain(spin.map(|pair| (pair.child, pair.spin)))
+    {
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -415,6 +446,72 @@ fn main() -> anyhow::Result<()> {
 
 /// Starts `binary` with the arguments `args` makes for a free local address, and waits
 /// until it accepts connections there.
+/// A case whose name is made at run time (the case table holds `&'static str`s).
+fn leak_case(
+    name: String,
+    address: SocketAddr,
+    path: &'static str,
+) -> (&'static str, SocketAddr, &'static str) {
+    (Box::leak(name.into_boxed_str()), address, path)
+}
+
+/// `spin up` of the storefront and a node of ours on the same manifest, both over one Redis
+/// database (BENCH_REDIS_DB, default 14) flushed and seeded with the 10,000-SKU fixtures.
+struct SpinPair {
+    child: std::process::Child,
+    spin: SocketAddr,
+    node: SocketAddr,
+}
+
+fn spin_pair(
+    rt: &tokio::runtime::Runtime,
+    bin: &str,
+    variables: &[(String, String)],
+) -> anyhow::Result<SpinPair> {
+    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let db = std::env::var("BENCH_REDIS_DB").unwrap_or_else(|_| "14".into());
+    let url = format!("{}/{db}", base.trim_end_matches('/'));
+    let mut connection = redis::Client::open(url.as_str())?.get_connection()?;
+    redis::cmd("FLUSHDB").query::<()>(&mut connection)?;
+    let redis: Arc<dyn Backend> = Arc::new(edge::kv::RedisBackend::open(&url)?);
+    for (k, v) in projections::fixtures::demo_storefront(10_000) {
+        redis.set(&k, &v)?;
+    }
+    let (node, _) = start(
+        rt,
+        root().join("spin.toml"),
+        variables.to_vec(),
+        redis,
+        Telemetry::disabled(),
+    )?;
+    let dir = root().join("target/bench-spin");
+    std::fs::create_dir_all(&dir)?;
+    let runtime_config = dir.join("runtime-config.toml");
+    std::fs::write(
+        &runtime_config,
+        format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n"),
+    )?;
+    let (child, spin) = spawn_server(bin, |address| {
+        let mut args = vec![
+            "up".to_owned(),
+            "--from".to_owned(),
+            root().join("spin.toml").display().to_string(),
+            "--listen".to_owned(),
+            address.to_string(),
+            "--runtime-config-file".to_owned(),
+            runtime_config.display().to_string(),
+            "--log-dir".to_owned(),
+            dir.join("logs").display().to_string(),
+        ];
+        for (name, value) in variables {
+            args.push("--variable".to_owned());
+            args.push(format!("{name}={value}"));
+        }
+        args
+    });
+    Ok(SpinPair { child, spin, node })
+}
+
 fn spawn_server(
     binary: &str,
     args: impl FnOnce(SocketAddr) -> Vec<String>,
@@ -428,7 +525,8 @@ fn spawn_server(
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("{binary} does not start: {e}"));
-    for _ in 0..100 {
+    // Spin compiles the storefront and its dependencies before it listens.
+    for _ in 0..1200 {
         if std::net::TcpStream::connect(address).is_ok() {
             break;
         }

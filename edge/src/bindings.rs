@@ -12,5 +12,7 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::meridian::edge::{cart, catalogue, personalisation, pricing};
-pub use meridian::edge::types;
+pub use exports::meridian::{
+    cart::cart, catalogue::catalogue, personalisation::personalisation, pricing::pricing,
+};
+pub use meridian::types::types;

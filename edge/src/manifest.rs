@@ -44,6 +44,39 @@ pub enum ManifestError {
     },
     #[error("spin.toml: route {route:?} must start with `/` (or be `{{ private = true }}`)")]
     BadRoute { route: String },
+    /// Spin 4 refuses this too: a dependency is composed into its importer and runs with
+    /// the importer's resources, so resources of its own would silently not apply.
+    #[error(
+        "spin.toml: Dependencies may not have their own resources or permissions. Component {dependency} cannot be used as a dependency of {component} because it specifies: {}. Give them to {component} and let the dependency inherit them (`inherit_configuration`).",
+        resources.join(", ")
+    )]
+    DependencyWithResources {
+        component: String,
+        dependency: String,
+        resources: Vec<&'static str>,
+    },
+    /// Spin 4 refuses this too: it composes dependencies with wac-graph, registering each
+    /// by its WIT package name without version, so a second one from the same package is
+    /// "already registered in the graph".
+    #[error(
+        "spin.toml: component {component:?} takes {} from one WIT package, `{package}`. Spin refuses this (\"package `{package}` has already been registered in the graph\"): it registers each dependency by its package name, so a component can take one dependency per package. Give each providing component's interface a package of its own.",
+        imports.join(" and ")
+    )]
+    DependencyPackageTwice {
+        component: String,
+        package: String,
+        imports: Vec<String>,
+    },
+    /// Spin 4 refuses this too, for the same reason: the importer is registered under its id.
+    #[error(
+        "spin.toml: component {component:?} names a dependency `{component}`, its own id. Spin refuses this (\"package `{component}` has already been registered in the graph\"): it registers the importer under its id and each dependency under its name."
+    )]
+    DependencyNamedLikeImporter { component: String },
+    /// Spin 4 refuses this too.
+    #[error(
+        "spin.toml: component {component:?} sets both `dependencies_inherit_configuration` and a dependency's `inherit_configuration`; use one or the other"
+    )]
+    InheritConfigurationTwice { component: String },
 }
 
 /// The whole manifest.
@@ -201,6 +234,58 @@ pub enum Dependency {
     },
 }
 
+impl Component {
+    /// The resources and permissions it declares, named as Spin names them, in Spin's order.
+    fn resources(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.allowed_outbound_hosts.is_empty() {
+            out.push("allowed_outbound_hosts");
+        }
+        if !self.dependencies.is_empty() {
+            out.push("dependencies");
+        }
+        if !self.environment.is_empty() {
+            out.push("environment");
+        }
+        if !self.files.is_empty() {
+            out.push("files");
+        }
+        if !self.key_value_stores.is_empty() {
+            out.push("key_value_stores");
+        }
+        if !self.variables.is_empty() {
+            out.push("variables");
+        }
+        out
+    }
+}
+
+impl Dependency {
+    fn inherit(&self) -> Option<&toml::Value> {
+        match self {
+            Self::Component {
+                inherit_configuration,
+                ..
+            }
+            | Self::Local {
+                inherit_configuration,
+                ..
+            } => inherit_configuration.as_ref(),
+        }
+    }
+}
+
+/// The name under which Spin registers a dependency in its composition graph: the WIT
+/// package of `meridian:catalogue/catalogue@0.1.0` without its version
+/// (`meridian:catalogue`), or a plain name as it is.
+pub fn dependency_package(import: &str) -> String {
+    match import.split_once('/') {
+        Some((package, _)) => package.split('@').next().unwrap_or(package).to_owned(),
+        None if import.contains(':') => import.split('@').next().unwrap_or(import).to_owned(),
+        None => import.to_owned(),
+    }
+}
+
 fn lower_snake(name: &str) -> bool {
     name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && name
@@ -288,16 +373,7 @@ impl Manifest {
                     }
                 }
             }
-            for dependency in component.dependencies.values() {
-                if let Dependency::Component { component: dep, .. } = dependency
-                    && !self.component.contains_key(dep)
-                {
-                    return Err(ManifestError::UnknownDependency {
-                        component: id.clone(),
-                        dependency: dep.clone(),
-                    });
-                }
-            }
+            self.validate_dependencies(id, component)?;
         }
         for trigger in &self.trigger.http {
             let route = match &trigger.route {
@@ -315,6 +391,58 @@ impl Manifest {
                 return Err(ManifestError::UnknownTriggerComponent {
                     route,
                     component: trigger.component.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Spin's rules for `[component.<id>.dependencies]`, which it checks when it loads the
+    /// application (its manifest normalisation and its composition of dependencies).
+    fn validate_dependencies(&self, id: &str, component: &Component) -> Result<(), ManifestError> {
+        if component.dependencies_inherit_configuration.is_some()
+            && component
+                .dependencies
+                .values()
+                .any(|d| d.inherit().is_some())
+        {
+            return Err(ManifestError::InheritConfigurationTwice {
+                component: id.to_owned(),
+            });
+        }
+        let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (import, dependency) in &component.dependencies {
+            let package = dependency_package(import);
+            let imports = packages.entry(package.clone()).or_default();
+            imports.push(import.clone());
+            // The importer itself is registered in the graph under its component id.
+            if package == id {
+                return Err(ManifestError::DependencyNamedLikeImporter {
+                    component: id.to_owned(),
+                });
+            }
+            if imports.len() > 1 {
+                return Err(ManifestError::DependencyPackageTwice {
+                    component: id.to_owned(),
+                    package,
+                    imports: imports.clone(),
+                });
+            }
+            let Dependency::Component { component: dep, .. } = dependency else {
+                continue;
+            };
+            let Some(provider) = self.component.get(dep) else {
+                return Err(ManifestError::UnknownDependency {
+                    component: id.to_owned(),
+                    dependency: dep.clone(),
+                });
+            };
+            let resources = provider.resources();
+            if !resources.is_empty() {
+                return Err(ManifestError::DependencyWithResources {
+                    component: id.to_owned(),
+                    dependency: dep.clone(),
+                    resources,
                 });
             }
         }
@@ -356,34 +484,65 @@ component = "shop"
         assert!(m.variables["key"].secret);
     }
 
+    /// Every `tests/ui/manifest/NAME.toml` must be refused with exactly the text in
+    /// `NAME.err`. Run with `BLESS=1` to rewrite the `.err` files after an intended change,
+    /// then review the diff. Spin 4.0.2 refuses each of these manifests too (the Spin
+    /// conformance test in `tests/e2e/spin.rs` runs it on them).
     #[test]
-    fn an_unknown_key_is_named_with_its_line() {
-        let text = MINIMAL.replace(
-            "source = \"shop.wasm\"",
-            "source = \"shop.wasm\"\nsqlite = [\"x\"]",
+    fn every_invalid_manifest_is_refused_with_its_exact_message() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/manifest");
+        let bless = std::env::var_os("BLESS").is_some();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let mut mismatches = Vec::new();
+        let mut checked = 0;
+        for path in &files {
+            let twin = match path.extension().and_then(|e| e.to_str()) {
+                Some("toml") => path.with_extension("err"),
+                Some("err") => {
+                    assert!(path.with_extension("toml").exists(), "stray {path:?}");
+                    continue;
+                }
+                _ => panic!("unexpected file {}", path.display()),
+            };
+            checked += 1;
+            let rendered = match Manifest::from_path(path) {
+                Ok(_) => "accepted\n".to_owned(),
+                Err(e) => format!("{e}\n"),
+            };
+            if bless {
+                std::fs::write(&twin, &rendered).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&twin)
+                .unwrap_or_else(|_| panic!("{} is missing: run with BLESS=1", twin.display()));
+            if expected != rendered {
+                mismatches.push(format!(
+                    "--- {}\nexpected:\n{expected}actual:\n{rendered}",
+                    path.display()
+                ));
+            }
+        }
+        assert!(
+            checked >= 10,
+            "only {checked} snapshots in {}",
+            dir.display()
         );
-        let err = Manifest::parse(&text).unwrap_err().to_string();
-        assert!(err.contains("sqlite"), "{err}");
-        assert!(err.contains("line 9"), "{err}");
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     }
 
     #[test]
-    fn references_to_undeclared_things_are_refused() {
-        let text = MINIMAL.replace("{{ key }}", "{{ nope }}");
-        assert!(matches!(
-            Manifest::parse(&text),
-            Err(ManifestError::UnknownVariable { .. })
-        ));
-        let text = MINIMAL.replace("component = \"shop\"", "component = \"gone\"");
-        assert!(matches!(
-            Manifest::parse(&text),
-            Err(ManifestError::UnknownTriggerComponent { .. })
-        ));
-        let text = MINIMAL.replace("version = 2", "version = 1");
-        assert!(matches!(
-            Manifest::parse(&text),
-            Err(ManifestError::Version { found: 1 })
-        ));
+    fn spin_registers_a_dependency_by_its_package_without_version() {
+        assert_eq!(
+            dependency_package("meridian:catalogue/catalogue@0.1.0"),
+            "meridian:catalogue"
+        );
+        assert_eq!(dependency_package("meridian:cart@0.1.0"), "meridian:cart");
+        assert_eq!(dependency_package("meridian:cart"), "meridian:cart");
+        assert_eq!(dependency_package("plain-name"), "plain-name");
     }
 
     #[test]

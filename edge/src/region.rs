@@ -1,7 +1,8 @@
 //! The shopper's home region for a request: the country from the CDN's header (default
 //! `x-meridian-country`), else the country the shopper chose (cookie `meridian_country`),
 //! else region-config's fallback region. The region, never the country's personal data,
-//! is what components see (header `x-meridian-region`) and what outbound pinning checks.
+//! is what components see (header `x-meridian-region`, with the CDN's country as
+//! `x-meridian-country`) and what outbound pinning checks.
 
 use http::HeaderMap;
 use region_config::{CountryCode, RegionConfig};
@@ -12,6 +13,10 @@ pub const COUNTRY_COOKIE: &str = "meridian_country";
 pub const REGION_HEADER: &str = "x-meridian-region";
 /// The default CDN header carrying the shopper's country.
 pub const DEFAULT_COUNTRY_HEADER: &str = "x-meridian-country";
+/// The header the node sets to the country it read from the CDN's header (any incoming value
+/// is replaced or removed), for components that resolve the region themselves as they must
+/// on Spin.
+pub const COUNTRY_HEADER: &str = "x-meridian-country";
 
 /// Where the country came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

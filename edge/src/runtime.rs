@@ -89,7 +89,7 @@ impl std::fmt::Debug for Loaded {
 /// interface (`[component.<id>.dependencies]`).
 #[derive(Debug, Clone)]
 pub struct Dependency {
-    /// The import, e.g. `meridian:edge/catalogue@0.1.0`.
+    /// The import, e.g. `meridian:catalogue/catalogue@0.1.0`.
     pub import: String,
     /// The export of `provider` that satisfies it (usually the same name).
     pub export: String,

@@ -27,7 +27,7 @@ use meridian_telemetry::opentelemetry::Context;
 use crate::app::{App, AppComponent, HttpHandler};
 use crate::observe::{Observe, Trace};
 use crate::outbound::{Chain, Origin, Outbound, ResponseFuture, Tls};
-use crate::region::{REGION_HEADER, RegionRouting, Shopper};
+use crate::region::{COUNTRY_HEADER, REGION_HEADER, RegionRouting, Shopper, Source};
 use crate::runtime::Runtime;
 use crate::state::State;
 
@@ -144,8 +144,9 @@ fn full(body: impl Into<Bytes>) -> WasiBody {
 }
 
 /// Headers a client may not send: the node sets them.
-const NODE_HEADERS: [&str; 8] = [
+const NODE_HEADERS: [&str; 9] = [
     REGION_HEADER,
+    COUNTRY_HEADER,
     "spin-full-url",
     "spin-path-info",
     "spin-matched-route",
@@ -317,6 +318,12 @@ impl Node {
             }
         };
         set(headers, REGION_HEADER, &shopper.region);
+        // The storefront resolves the region itself (as it must on Spin): it reads the
+        // country from this header, so the node passes on the CDN's country under this one
+        // name, whatever header the CDN used, and nothing a client sent.
+        if let (Some(country), Source::CdnHeader) = (shopper.country, shopper.source) {
+            set(headers, COUNTRY_HEADER, country.as_str());
+        }
         set(headers, "spin-full-url", &full_url);
         set(headers, "spin-path-info", matched.path_info);
         set(headers, "spin-matched-route", matched.route);

@@ -30,10 +30,10 @@ pub(crate) struct Target {
     pub function_name: Arc<str>,
 }
 
-const CATALOGUE: &str = "meridian:edge/catalogue@0.1.0";
-const CART: &str = "meridian:edge/cart@0.1.0";
-const PRICING: &str = "meridian:edge/pricing@0.1.0";
-const PERSONALISATION: &str = "meridian:edge/personalisation@0.1.0";
+const CATALOGUE: &str = "meridian:catalogue/catalogue@0.1.0";
+const CART: &str = "meridian:cart/cart@0.1.0";
+const PRICING: &str = "meridian:pricing/pricing@0.1.0";
+const PERSONALISATION: &str = "meridian:personalisation/personalisation@0.1.0";
 
 type CatalogueResult<T> = (Result<T, catalogue::CatalogueError>,);
 type CartResult = (Result<types::Cart, cart::CartError>,);
@@ -138,7 +138,7 @@ mod tests {
             let text = std::fs::read_to_string(format!("{wit}/{file}")).expect("a wit file");
             let package = text
                 .lines()
-                .find_map(|l| l.strip_prefix("package ")?.strip_suffix(';'))
+                .find_map(|l| l.strip_prefix("package ")?.strip_suffix(" {"))
                 .expect("a package line");
             let (namespace, version) = package.split_once('@').expect("a versioned package");
             let interface = file.trim_end_matches(".wit");

@@ -106,6 +106,7 @@ pub async fn check_out(edge: &str, canary: &Canary, aisle: &str) -> anyhow::Resu
     }
     let attempt = hidden(&form, "attempt").context("the checkout form has no attempt key")?;
     let country = canary.country.as_str();
+    let postal_code = postal_code_of(country);
     let (status, location) = browser
         .post(
             "/checkout",
@@ -116,7 +117,7 @@ pub async fn check_out(edge: &str, canary: &Canary, aisle: &str) -> anyhow::Resu
                 ("email", &canary.email),
                 ("line1", &canary.line1),
                 ("city", "Audit City"),
-                ("postal_code", "10115"),
+                ("postal_code", &postal_code),
                 ("country", country),
                 ("token", "tok_approve"),
             ],
@@ -543,4 +544,11 @@ mod tests {
         assert_eq!(hidden(page, "csrf").as_deref(), Some("abc123"));
         assert_eq!(hidden(page, "attempt"), None);
     }
+}
+
+/// A postal code of `country`'s shape (the shared input library's example).
+pub(crate) fn postal_code_of(country: &str) -> String {
+    shopper_input::Country::parse(country)
+        .map(shopper_input::PostalCode::example)
+        .unwrap_or_else(|_| "1000".to_owned())
 }

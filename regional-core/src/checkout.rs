@@ -74,6 +74,7 @@ struct Line {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Default))]
 #[serde(deny_unknown_fields)]
 struct Shopper {
     email: String,
@@ -84,6 +85,7 @@ struct Shopper {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(test, derive(Default))]
 #[serde(deny_unknown_fields)]
 struct Address {
     line1: String,
@@ -108,10 +110,6 @@ struct Checkout {
     ship_to: CountryCode,
     /// (sku, quantity), sorted by SKU.
     lines: Vec<(String, i32)>,
-}
-
-fn field(name: &str, message: &str) -> ApiError {
-    ApiError::unprocessable("invalid_field", message).with("field", name)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -168,6 +166,7 @@ fn refuse_client_prices(value: &Value) -> Result<(), ApiError> {
 }
 
 fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
+    crate::refuse_nul(raw)?;
     refuse_client_prices(raw)?;
     if let Some(lines) = raw.get("lines").and_then(Value::as_array) {
         for (i, line) in lines.iter().enumerate() {
@@ -188,18 +187,31 @@ fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
     let body: Body = serde_json::from_value(raw.clone())
         .map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
 
-    let country: CountryCode = body.shopper.country.parse().map_err(|_| {
-        field(
-            "shopper.country",
-            "an ISO 3166-1 alpha-2 country code, e.g. DE",
-        )
-    })?;
-    let ship_to: CountryCode = body.shopper.address.country.parse().map_err(|_| {
-        field(
-            "shopper.address.country",
-            "an ISO 3166-1 alpha-2 country code, e.g. DE",
-        )
-    })?;
+    let country: CountryCode = body
+        .shopper
+        .country
+        .trim()
+        .to_ascii_uppercase()
+        .parse()
+        .map_err(|_| {
+            ApiError::field(
+                "shopper.country",
+                "an ISO 3166-1 alpha-2 country code, e.g. DE",
+            )
+        })?;
+    let ship_to: CountryCode = body
+        .shopper
+        .address
+        .country
+        .trim()
+        .to_ascii_uppercase()
+        .parse()
+        .map_err(|_| {
+            ApiError::field(
+                "shopper.address.country",
+                "an ISO 3166-1 alpha-2 country code, e.g. DE",
+            )
+        })?;
     for c in [country, ship_to] {
         let home = app.regions.home_region(c);
         if home.id != app.region.id {
@@ -224,7 +236,7 @@ fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
         .with("currency", app.region.currency.as_str()));
     }
     if body.lines.is_empty() || body.lines.len() > MAX_LINES {
-        return Err(field("lines", "a checkout has 1 to 100 lines"));
+        return Err(ApiError::field("lines", "a checkout has 1 to 100 lines"));
     }
     let mut seen = BTreeSet::new();
     let mut lines = Vec::new();
@@ -239,13 +251,13 @@ fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
                     .with("sku", line.sku.as_str()),
             );
         }
-        let quantity =
-            i32::try_from(line.quantity).map_err(|_| field("lines", "quantity out of range"))?;
+        let quantity = i32::try_from(line.quantity)
+            .map_err(|_| ApiError::field("lines", "quantity out of range"))?;
         lines.push((line.sku.clone(), quantity));
     }
     lines.sort();
     if body.promo_codes.len() > 5 {
-        return Err(field("promo_codes", "at most 5 promo codes"));
+        return Err(ApiError::field("promo_codes", "at most 5 promo codes"));
     }
     for code in &body.promo_codes {
         if crate::promotions::normalise_code(code).is_none() {
@@ -256,54 +268,20 @@ fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
             .with("promo_code", code.as_str()));
         }
     }
-    let s = &body.shopper;
-    let email_ok = (3..=254).contains(&s.email.len())
-        && s.email
-            .split_once('@')
-            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.starts_with('.'))
-        && !s.email.chars().any(char::is_whitespace);
-    if !email_ok {
-        return Err(field("shopper.email", "a valid email address"));
-    }
-    let text_ok = |v: &str, max: usize| !v.trim().is_empty() && v.len() <= max;
-    if !text_ok(&s.name, 200) {
-        return Err(field("shopper.name", "a name has 1 to 200 characters"));
-    }
-    if s.phone.as_deref().is_some_and(|p| {
-        p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
-    }) {
-        return Err(field(
-            "shopper.phone",
-            "a phone number has at most 32 digits, spaces, +, -, ( or )",
-        ));
-    }
-    let a = &s.address;
-    if !text_ok(&a.line1, 200) || a.line2.as_deref().is_some_and(|l| l.len() > 200) {
-        return Err(field(
-            "shopper.address.line1",
-            "an address line has 1 to 200 characters",
-        ));
-    }
-    if !text_ok(&a.city, 100) {
-        return Err(field(
-            "shopper.address.city",
-            "a city has 1 to 100 characters",
-        ));
-    }
-    if !text_ok(&a.postal_code, 20) {
-        return Err(field(
-            "shopper.address.postal_code",
-            "a postal code has 1 to 20 characters",
-        ));
-    }
+    let mut body = body;
+    body.shopper = parse_shopper(&body.shopper)?;
     if body.payment.method != "card" {
-        return Err(field(
+        return Err(ApiError::field(
             "payment.method",
             "the only payment method is \"card\"",
         ));
     }
-    if !body.payment.token.starts_with("tok_") || body.payment.token.len() > 64 {
-        return Err(field(
+    let token = &body.payment.token;
+    if !token.starts_with("tok_")
+        || token.len() > 64
+        || !token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ApiError::field(
             "payment.token",
             "a PSP token (tok_…); card numbers are never accepted",
         ));
@@ -313,6 +291,40 @@ fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
         country,
         ship_to,
         lines,
+    })
+}
+
+/// The shopper's details parsed with the input library the storefront's checkout form uses
+/// too (`shopper-input`), so the form and this API accept exactly the same inputs; trimmed
+/// and normalised as they are stored.
+fn parse_shopper(s: &Shopper) -> Result<Shopper, ApiError> {
+    use shopper_input::address::AddressInput;
+    use shopper_input::{Email, PersonName, Phone, PostalAddress};
+    let name = PersonName::parse(&s.name).map_err(|e| ApiError::input("shopper.name", &e))?;
+    let email = Email::parse(&s.email).map_err(|e| ApiError::input("shopper.email", &e))?;
+    let phone = Phone::parse_optional(s.phone.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::input("shopper.phone", &e))?;
+    let a = &s.address;
+    let address = PostalAddress::parse(AddressInput {
+        line1: &a.line1,
+        line2: a.line2.as_deref().unwrap_or(""),
+        city: &a.city,
+        postal_code: &a.postal_code,
+        country: &a.country,
+    })
+    .map_err(|(field, e)| ApiError::input(&format!("shopper.address.{field}"), &e))?;
+    Ok(Shopper {
+        email: email.into_string(),
+        name: name.into_string(),
+        phone: phone.map(Phone::into_string),
+        country: s.country.clone(),
+        address: Address {
+            line1: address.line1.into_string(),
+            line2: address.line2.map(shopper_input::Text::into_string),
+            city: address.city.into_string(),
+            postal_code: address.postal_code.into_string(),
+            country: address.country.as_str().to_owned(),
+        },
     })
 }
 
@@ -801,4 +813,57 @@ async fn stored_quote(
         total_minor: total,
         priced: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_api_accepts_exactly_what_the_shared_input_table_says() {
+        // The storefront's checkout form runs the same table (`web/src/app.rs`).
+        for row in shopper_input::table::rows() {
+            let f: std::collections::BTreeMap<&str, String> =
+                shopper_input::table::shopper(&row).into_iter().collect();
+            let shopper = Shopper {
+                email: f["email"].clone(),
+                name: f["name"].clone(),
+                phone: Some(f["phone"].clone()),
+                country: f["country"].clone(),
+                address: Address {
+                    line1: f["line1"].clone(),
+                    line2: Some(f["line2"].clone()),
+                    city: f["city"].clone(),
+                    postal_code: f["postal_code"].clone(),
+                    country: f["country"].clone(),
+                },
+            };
+            match parse_shopper(&shopper) {
+                Ok(_) => assert!(row.accepted, "{row:?} was accepted"),
+                Err(e) => {
+                    assert!(!row.accepted, "{row:?}: {e}");
+                    let body = e.body();
+                    let field = body["error"]["field"].as_str().unwrap();
+                    assert!(field.ends_with(row.field), "{row:?} refused as {field}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_a_body_is_refused_naming_the_field() {
+        let body =
+            serde_json::json!({"shopper": {"name": "Ada\u{0}Lovelace"}, "lines": [{"sku": "A"}]});
+        let e = crate::refuse_nul(&body).unwrap_err();
+        assert_eq!(e.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.body()["error"]["field"], "shopper.name");
+        let body = serde_json::json!({"lines": [{"sku": "A"}, {"sku": "B\u{0}"}]});
+        assert_eq!(
+            crate::refuse_nul(&body).unwrap_err().body()["error"]["field"],
+            "lines.1.sku"
+        );
+        assert!(crate::refuse_nul(&serde_json::json!({"ok": ["fine"]})).is_ok());
+    }
 }

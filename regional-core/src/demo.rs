@@ -440,13 +440,14 @@ pub async fn seed(
         let lines = basket(&mut rng, &products);
         let name = format!("{} {}", rng.pick(&FIRST), rng.pick(&LAST));
         let email = format!("shopper{n}@demo.invalid");
+        let postal_code = crate::audit::postal_code_of(country.as_str());
         let body = json!({
             "storefront": "grocer",
             "currency": currency,
             "lines": lines.iter().map(|(s, q)| json!({"sku": s, "quantity": q})).collect::<Vec<_>>(),
             "shopper": {
                 "email": email, "name": name, "country": country.as_str(),
-                "address": {"line1": format!("{} Demo Street", n + 1), "city": "Demo City", "postal_code": "00000", "country": country.as_str()},
+                "address": {"line1": format!("{} Demo Street", n + 1), "city": "Demo City", "postal_code": postal_code, "country": country.as_str()},
             },
             "payment": {"method": "card", "token": "tok_approve"},
         });

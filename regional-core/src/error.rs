@@ -50,6 +50,16 @@ impl ApiError {
         Self::user(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
+    /// A 422 naming the request field the client must fix (`invalid_field`).
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        Self::unprocessable("invalid_field", message).with("field", name)
+    }
+
+    /// A 422 for a field the shared input library (`shopper-input`) refused, with its reason.
+    pub fn input(name: &str, error: &shopper_input::InputError) -> Self {
+        Self::field(name, error.to_string()).with("reason", error.code())
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::user(
             StatusCode::NOT_FOUND,

@@ -42,10 +42,13 @@ pub fn warehouse_preference(region: &Region, ship_to: CountryCode) -> Vec<String
         .collect()
 }
 
-/// Reserves every line for `order_id`, or reports what is short. Lines must be sorted by
-/// SKU (so concurrent checkouts lock rows in one order and cannot deadlock). Each line goes
-/// to the first warehouse that can fill it whole, else is split across warehouses in
-/// preference order. On `Err` the caller rolls the transaction back.
+/// Reserves every line for `order_id`, or reports what is short. Each line goes to the
+/// first warehouse that can fill it whole, else is split across warehouses in preference
+/// order. On `Err` the caller rolls the transaction back.
+///
+/// Deadlock freedom: preference order differs by ship-to country, so before touching any
+/// row it locks every stock row of the lines' SKUs in one global order, (SKU, warehouse),
+/// as every other writer of stock rows does ([`lock_rows`]).
 pub async fn reserve(
     tx: &impl GenericClient,
     order_id: Uuid,
@@ -53,6 +56,12 @@ pub async fn reserve(
     warehouses: &[String],
     ttl_secs: i64,
 ) -> Result<Result<(), Vec<Shortage>>, tokio_postgres::Error> {
+    let skus: Vec<&str> = lines.iter().map(|(sku, _)| sku.as_str()).collect();
+    tx.execute_cached(
+        "SELECT 1 FROM stock WHERE sku = ANY($1) ORDER BY sku, warehouse FOR UPDATE",
+        &[&skus],
+    )
+    .await?;
     let mut shortages = Vec::new();
     for (sku, quantity) in lines {
         // First choice: one warehouse fills the whole line.
@@ -170,6 +179,21 @@ enum End {
     Sold,
 }
 
+/// Locks the stock rows `order_id` holds reservations on, in the global order (SKU,
+/// warehouse) that [`reserve`] uses, so the two can never wait on each other in a cycle.
+async fn lock_rows(tx: &impl GenericClient, order_id: Uuid) -> Result<(), tokio_postgres::Error> {
+    tx.execute_cached(
+        "SELECT 1 FROM stock s
+         WHERE (s.sku, s.warehouse) IN (
+             SELECT sku, warehouse FROM reservations WHERE order_id = $1 AND state = 'held')
+         ORDER BY s.sku, s.warehouse
+         FOR UPDATE OF s",
+        &[&order_id],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn end_reservations(
     tx: &impl GenericClient,
     order_id: Uuid,
@@ -180,6 +204,7 @@ async fn end_reservations(
         End::Released => "released",
         End::Sold => "sold",
     };
+    lock_rows(tx, order_id).await?;
     let rows = tx
         .query_cached(
             "UPDATE reservations SET state = $2
@@ -239,12 +264,8 @@ pub async fn adjust(
         )
         .with("warehouse", a.warehouse));
     }
-    if a.reason.trim().is_empty() || a.reason.len() > 200 {
-        return Err(
-            ApiError::unprocessable("invalid_field", "a reason has 1 to 200 characters")
-                .with("field", "reason"),
-        );
-    }
+    shopper_input::Text::parse("a reason", &a.reason, 200)
+        .map_err(|e| ApiError::input("reason", &e))?;
     if a.delta == 0 || a.delta.unsigned_abs() > 1_000_000 {
         return Err(ApiError::unprocessable(
             "invalid_field",

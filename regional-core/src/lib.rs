@@ -180,9 +180,56 @@ async fn access_log(
     response
 }
 
-/// Parses a JSON body, answering 400 with the parser's reason.
+/// Parses a JSON body, answering 400 with the parser's reason, and 422 naming the field
+/// for text holding a NUL character ([`refuse_nul`]).
 pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
+    refuse_nul(&value)?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))
+}
+
+/// Refuses any string (or object key) in `value` that holds NUL, which PostgreSQL cannot
+/// store in `text` or `jsonb`, with a 422 naming where it is (`shopper.name`,
+/// `lines.0.sku`). Each field's own rule (the shared input library) refuses other control
+/// characters where a person's text cannot hold them; this is the guard for every field.
+pub fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    fn walk(value: &serde_json::Value, path: &mut Vec<String>) -> Result<(), ApiError> {
+        let refuse = |path: &[String]| {
+            let field = if path.is_empty() {
+                "(body)".to_owned()
+            } else {
+                path.join(".")
+            };
+            ApiError::field(&field, "text may not contain a NUL character")
+                .with("reason", "control_character")
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Err(refuse(path)),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(item, path)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            serde_json::Value::Object(map) => {
+                for (key, item) in map {
+                    path.push(key.replace('\0', "\\u0000"));
+                    if key.contains('\0') {
+                        return Err(refuse(path));
+                    }
+                    walk(item, path)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(value, &mut Vec::new())
 }
 
 /// How often the background workers run.

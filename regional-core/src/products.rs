@@ -15,6 +15,7 @@ use deadpool_postgres::GenericClient;
 use region_config::{Currency, Slug};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use shopper_input::{Paragraphs, Text};
 
 use crate::AppState;
 use crate::auth;
@@ -60,66 +61,70 @@ pub struct Product {
     pub prices: BTreeMap<String, i64>,
 }
 
+/// The SKU rule of the shared input library (`shopper-input`), which the edge uses too.
 pub fn valid_sku(sku: &str) -> bool {
-    let mut chars = sku.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && sku.len() <= 64
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-fn field(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::unprocessable("invalid_field", message).with("field", field)
+    shopper_input::Sku::is_valid(sku)
 }
 
 /// Checks everything a product must be before it is written.
 pub fn validate(sku: &str, input: &ProductInput) -> Result<(), ApiError> {
     if !valid_sku(sku) {
-        return Err(field(
+        return Err(ApiError::field(
             "sku",
             "a SKU is 1 to 64 letters, digits, '.', '_' or '-'",
         ));
     }
-    if input.title.trim().is_empty() || input.title.len() > 200 {
-        return Err(field("title", "a title has 1 to 200 characters"));
-    }
-    if input.description.len() > 5_000 {
-        return Err(field(
-            "description",
-            "a description has at most 5000 characters",
-        ));
-    }
+    Text::parse("a title", &input.title, 200).map_err(|e| ApiError::input("title", &e))?;
+    Paragraphs::parse("a description", &input.description, 5_000)
+        .map_err(|e| ApiError::input("description", &e))?;
     if input.category.parse::<Slug>().is_err() {
-        return Err(field("category", "a category is a lowercase slug"));
+        return Err(ApiError::field(
+            "category",
+            "a category is a lowercase slug",
+        ));
     }
     if input.tax_category.parse::<Slug>().is_err() {
-        return Err(field("tax_category", "a tax category is a lowercase slug"));
-    }
-    if input.unit.trim().is_empty() || input.unit.len() > 32 {
-        return Err(field(
-            "unit",
-            "a unit has 1 to 32 characters, e.g. \"500 g\"",
+        return Err(ApiError::field(
+            "tax_category",
+            "a tax category is a lowercase slug",
         ));
     }
-    if input.tags.len() > 32 || input.tags.iter().any(|t| t.is_empty() || t.len() > 32) {
-        return Err(field("tags", "at most 32 tags of 1 to 32 characters"));
+    Text::parse("a unit, e.g. \"500 g\",", &input.unit, 32)
+        .map_err(|e| ApiError::input("unit", &e))?;
+    if input.tags.len() > 32 {
+        return Err(ApiError::field(
+            "tags",
+            "at most 32 tags of 1 to 32 characters",
+        ));
+    }
+    for tag in &input.tags {
+        Text::parse("a tag", tag, 32).map_err(|e| ApiError::input("tags", &e))?;
     }
     if let Some(url) = &input.image_url
-        && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+        && (!(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+            || url.len() > 2_000
+            || !url.bytes().all(|b| b.is_ascii_graphic()))
     {
-        return Err(field("image_url", "an image URL is http(s) or a path"));
+        return Err(ApiError::field(
+            "image_url",
+            "an image URL is http(s) or a path, up to 2000 characters without spaces",
+        ));
     }
     if input.prices.is_empty() {
-        return Err(field("prices", "a product has at least one price"));
+        return Err(ApiError::field(
+            "prices",
+            "a product has at least one price",
+        ));
     }
     for (currency, amount) in &input.prices {
         if currency.parse::<Currency>().is_err() {
-            return Err(field(
+            return Err(ApiError::field(
                 "prices",
                 format!("{currency:?} is not an ISO 4217 currency"),
             ));
         }
         if *amount < 0 || *amount > 10_000_000_000 {
-            return Err(field(
+            return Err(ApiError::field(
                 "prices",
                 "a price is a non-negative integer in minor units",
             ));

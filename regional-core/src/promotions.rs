@@ -37,10 +37,6 @@ struct PromotionInput {
     stacks: bool,
 }
 
-fn field(name: &str, message: &str) -> ApiError {
-    ApiError::unprocessable("invalid_field", message).with("field", name)
-}
-
 /// A promo code: 1 to 32 letters, digits or dashes; stored upper-case.
 pub fn normalise_code(code: &str) -> Option<String> {
     let ok = (1..=32).contains(&code.len())
@@ -51,32 +47,35 @@ pub fn normalise_code(code: &str) -> Option<String> {
 fn validate(input: &PromotionInput) -> Result<(), ApiError> {
     match &input.rule {
         Rule::PercentOff { bp } if !(1..=10_000).contains(bp) => {
-            return Err(field(
+            return Err(ApiError::field(
                 "rule.bp",
                 "a percentage in basis points, 1 to 10,000",
             ));
         }
         Rule::AmountOff { minor } if *minor <= 0 => {
-            return Err(field("rule.minor", "a positive amount in minor units"));
+            return Err(ApiError::field(
+                "rule.minor",
+                "a positive amount in minor units",
+            ));
         }
         Rule::BuyXGetY { sku, buy, get } => {
             if *buy == 0 || *get == 0 || *buy > 1_000 || *get > 1_000 {
-                return Err(field("rule", "buy and get are 1 to 1,000 units"));
+                return Err(ApiError::field("rule", "buy and get are 1 to 1,000 units"));
             }
             if !crate::products::valid_sku(sku) {
-                return Err(field("rule.sku", "a SKU"));
+                return Err(ApiError::field("rule.sku", "a SKU"));
             }
         }
         _ => {}
     }
     if input.min_spend_minor < 0 {
-        return Err(field(
+        return Err(ApiError::field(
             "min_spend_minor",
             "zero or a positive amount in minor units",
         ));
     }
     if input.expires_at.is_some_and(|t| t <= 0) {
-        return Err(field("expires_at", "Unix seconds"));
+        return Err(ApiError::field("expires_at", "Unix seconds"));
     }
     Ok(())
 }

@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
 pub const GROCER_TOKEN: &str = "grocer-token-0123456789abcdef";
+/// The second storefront's merchant token (the Spin conformance walk shops there, so the
+/// other tests' products never change its pages mid-walk).
+pub const CORNER_TOKEN: &str = "corner-token-0123456789abcdef";
 pub const QUOTE_KEY: &str = "e2e-quote-signing-key";
 /// This binary's Redis database: the relay writes real region keys, so no other test may
 /// share it.
@@ -143,6 +146,9 @@ async fn start_core(region: &str, psp: &str, otlp: &str) -> Core {
         psp_urls: vec![psp.to_owned()],
         merchant_tokens: vec![
             format!("grocer={GROCER_TOKEN}")
+                .parse::<MerchantToken>()
+                .unwrap(),
+            format!("corner={CORNER_TOKEN}")
                 .parse::<MerchantToken>()
                 .unwrap(),
         ],
@@ -293,13 +299,18 @@ impl World {
 /// Creates (or replaces) a product of `grocer` at `core`, priced in every region's
 /// currency, and moves `stock` units into (or, negative, out of) `warehouse`.
 pub async fn seed(core: &Core, product: &Value, stock: i32, warehouse: &str) {
+    seed_as(core, GROCER_TOKEN, product, stock, warehouse).await;
+}
+
+/// Like [`seed`], for the storefront whose merchant token is `token`.
+pub async fn seed_as(core: &Core, token: &str, product: &Value, stock: i32, warehouse: &str) {
     let http = reqwest::Client::new();
     let sku = product["sku"].as_str().unwrap();
     let mut body = product.clone();
     body.as_object_mut().unwrap().remove("sku");
     let response = http
         .put(format!("{}/v1/admin/products/{sku}", core.url))
-        .bearer_auth(GROCER_TOKEN)
+        .bearer_auth(token)
         .json(&body)
         .send()
         .await
@@ -308,7 +319,7 @@ pub async fn seed(core: &Core, product: &Value, stock: i32, warehouse: &str) {
     if stock != 0 {
         let response = http
             .post(format!("{}/v1/admin/stock", core.url))
-            .bearer_auth(GROCER_TOKEN)
+            .bearer_auth(token)
             .json(
                 &json!({"sku": sku, "warehouse": warehouse, "delta": stock, "reason": "delivery"}),
             )
@@ -370,6 +381,8 @@ pub struct Shopper {
     pub http: reqwest::Client,
     pub base: String,
     pub country: &'static str,
+    /// The `Host` to send (which storefront), when not the base URL's.
+    pub host: Option<&'static str>,
 }
 
 impl Shopper {
@@ -382,14 +395,30 @@ impl Shopper {
                 .unwrap(),
             base: base.to_owned(),
             country,
+            host: None,
+        }
+    }
+
+    /// The same shopper on the storefront served at `host`.
+    pub fn on_host(mut self, host: &'static str) -> Self {
+        self.host = Some(host);
+        self
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-meridian-country", self.country);
+        match self.host {
+            Some(host) => request.header("host", host),
+            None => request,
         }
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
         let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("x-meridian-country", self.country)
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .unwrap();
@@ -399,9 +428,7 @@ impl Shopper {
     /// Posts a form; answers the status, the `Location` header and the body.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
         let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("x-meridian-country", self.country)
+            .request(reqwest::Method::POST, path)
             .form(form)
             .send()
             .await

@@ -8,3 +8,4 @@ mod harness;
 mod pages;
 mod residency;
 mod shopper;
+mod spin;

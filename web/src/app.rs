@@ -9,7 +9,7 @@
 
 use leptos::prelude::AnyView;
 
-use crate::bindings::meridian::edge::types::{Cart, Line};
+use crate::bindings::meridian::types::types::{Cart, Line};
 use crate::bindings::{Quote, Recommendation, Scope};
 use crate::http::{Request, Response, field, random_token, set_cookie, valid_token};
 use crate::pages::{self, CartView, CheckoutForm, OrderView};
@@ -21,6 +21,8 @@ use crate::site::{self, RegionInfo, Site};
 pub const CART_COOKIE: &str = "meridian_cart";
 pub const CSRF_COOKIE: &str = "meridian_csrf";
 pub const COUNTRY_COOKIE: &str = "meridian_country";
+/// The header in which the CDN (or the edge node) names the shopper's country.
+pub const COUNTRY_HEADER: &str = "x-meridian-country";
 pub const PROMO_COOKIE: &str = "meridian_promo";
 pub const VIEWED_COOKIE: &str = "meridian_viewed";
 pub const LAST_ORDER_COOKIE: &str = "meridian_last_order";
@@ -149,12 +151,12 @@ fn all_countries() -> Vec<(String, String)> {
 /// Answers one request.
 pub fn handle(request: &Request) -> Response {
     let storefront = crate::merchants::for_host(request.header("host"));
-    let region = request
-        .header("x-meridian-region")
-        .and_then(site::region)
-        .unwrap_or_else(site::fallback);
+    let region = site::home_of(
+        request.header(COUNTRY_HEADER),
+        request.cookie(COUNTRY_COOKIE),
+    );
     let country = request
-        .header("x-meridian-country")
+        .header(COUNTRY_HEADER)
         .or_else(|| request.cookie(COUNTRY_COOKIE))
         .and_then(site::country)
         .filter(|c| site::home_region(c.code).id == region.id);
@@ -542,72 +544,67 @@ fn checkout_page(ctx: &Ctx, cart: Option<Cart>, mut form: CheckoutForm, status: 
 
 /// Checks the checkout form; the errors are keyed by field.
 fn validate(ctx: &Ctx, values: &[(String, String)]) -> Vec<(String, String)> {
+    let mut errors = validate_shopper(values);
+    let country = field(values, "country").unwrap_or("");
+    let in_region =
+        site::country(country).is_some_and(|c| site::home_region(c.code).id == ctx.site.region.id);
+    if !in_region && !errors.iter().any(|(f, _)| f == "country") {
+        errors.push((
+            "country".to_owned(),
+            "Choose a country this region delivers to.".to_owned(),
+        ));
+    }
+    let token = field(values, "token").unwrap_or("").trim();
+    if !(token.starts_with("tok_") && token.len() <= 64) {
+        errors.push(("token".to_owned(), "Choose a payment method.".to_owned()));
+    }
+    errors
+}
+
+/// The shopper's details as the checkout form has them, parsed with the input library the
+/// regional core uses too (`shopper-input`): each refused field with what to do about it.
+pub fn validate_shopper(values: &[(String, String)]) -> Vec<(String, String)> {
+    use shopper_input::address::AddressInput;
+    use shopper_input::{Email, PersonName, Phone, PostalAddress};
+    let value = |name: &str| field(values, name).unwrap_or("");
     let mut errors = Vec::new();
     let mut need = |name: &str, ok: bool, message: &str| {
         if !ok {
             errors.push((name.to_owned(), message.to_owned()));
         }
     };
-    let value = |name: &str| field(values, name).unwrap_or("").trim().to_owned();
-    let name = value("name");
     need(
         "name",
-        (1..=200).contains(&name.chars().count()),
+        PersonName::parse(value("name")).is_ok(),
         "Enter your full name.",
     );
-    let email = value("email");
-    let email_ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(user, domain)| {
-            !user.is_empty() && domain.contains('.') && !domain.ends_with('.')
-        })
-        && !email.contains(char::is_whitespace);
     need(
         "email",
-        email_ok,
+        Email::parse(value("email")).is_ok(),
         "Enter an email address like name@example.com.",
     );
-    let phone = value("phone");
     need(
         "phone",
-        phone.len() <= 32
-            && phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-()".contains(c)),
+        Phone::parse_optional(value("phone")).is_ok(),
         "Enter a phone number with digits, spaces, + - ( ) only.",
     );
-    need(
-        "line1",
-        (1..=200).contains(&value("line1").chars().count()),
-        "Enter your street address.",
-    );
-    need(
-        "line2",
-        value("line2").chars().count() <= 200,
-        "Keep the second line under 200 characters.",
-    );
-    need(
-        "city",
-        (1..=100).contains(&value("city").chars().count()),
-        "Enter your city.",
-    );
-    need(
-        "postal_code",
-        (1..=16).contains(&value("postal_code").len()),
-        "Enter your postal code.",
-    );
-    let country_ok = site::country(&value("country"))
-        .is_some_and(|c| site::home_region(c.code).id == ctx.site.region.id);
-    need(
-        "country",
-        country_ok,
-        "Choose a country this region delivers to.",
-    );
-    let token = value("token");
-    need(
-        "token",
-        token.starts_with("tok_") && token.len() <= 64,
-        "Choose a payment method.",
-    );
+    let address = PostalAddress::parse(AddressInput {
+        line1: value("line1"),
+        line2: value("line2"),
+        city: value("city"),
+        postal_code: value("postal_code"),
+        country: value("country"),
+    });
+    if let Err((refused, _)) = address {
+        let message = match refused {
+            "line1" => "Enter your street address.",
+            "line2" => "Keep the second line under 200 characters, on one line.",
+            "city" => "Enter your city.",
+            "postal_code" => "Enter your postal code.",
+            _ => "Choose a country this region delivers to.",
+        };
+        need(refused, false, message);
+    }
     errors
 }
 
@@ -852,5 +849,24 @@ fn choose_region(ctx: &mut Ctx) -> Response {
             ctx.finish(Response::redirect("/region"))
         }
         None => ctx.error(422, "Choose a country from the list.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_checkout_form_accepts_exactly_what_the_shared_input_table_says() {
+        // The regional core runs the same table against its API (`checkout::parse_shopper`).
+        for row in shopper_input::table::rows() {
+            let values: Vec<(String, String)> = shopper_input::table::shopper(&row)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+            let errors = super::validate_shopper(&values);
+            assert_eq!(errors.is_empty(), row.accepted, "{row:?}: {errors:?}");
+            if !row.accepted {
+                assert!(errors.iter().any(|(f, _)| f == row.field), "{row:?}");
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-pub use meridian::edge::types::{
+pub use meridian::types::types::{
     Money, ProductDetail, ProductSummary, Quote, QuotedLine, Recommendation, RecommendationReason,
     Scope, StockHint,
 };

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::bindings::meridian::edge::catalogue::{Category, Listing, SearchResults};
+use crate::bindings::meridian::catalogue::catalogue::{Category, Listing, SearchResults};
 use crate::bindings::{ProductDetail, Quote, Recommendation};
 use crate::components::{
     Csrf, Footer, Header, Hero, PriceTag, ProductCard, RecommendationRail, StockBadge,

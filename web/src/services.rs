@@ -8,7 +8,9 @@
 //! cannot tell them apart.
 
 #[cfg(not(feature = "native"))]
-pub use crate::bindings::meridian::edge::{cart, catalogue, personalisation, pricing};
+pub use crate::bindings::meridian::{
+    cart::cart, catalogue::catalogue, personalisation::personalisation, pricing::pricing,
+};
 
 #[cfg(feature = "native")]
 pub use native::{cart, catalogue, personalisation, pricing};
@@ -77,8 +79,8 @@ pub mod native {
     }
 
     pub mod catalogue {
-        //! `meridian:edge/catalogue`, natively.
-        pub use crate::bindings::meridian::edge::catalogue::*;
+        //! `meridian:catalogue/catalogue`, natively.
+        pub use crate::bindings::meridian::catalogue::catalogue::*;
 
         pub fn product(scope: &Scope, sku: &str) -> Result<ProductDetail, CatalogueError> {
             let answer = ::catalogue::logic::product(super::kv(), &super::cross(scope), sku);
@@ -124,8 +126,8 @@ pub mod native {
     }
 
     pub mod cart {
-        //! `meridian:edge/cart`, natively.
-        pub use crate::bindings::meridian::edge::cart::*;
+        //! `meridian:cart/cart`, natively.
+        pub use crate::bindings::meridian::cart::cart::*;
         use ::cart::logic::{self, Env};
 
         fn env() -> Env {
@@ -184,8 +186,8 @@ pub mod native {
     }
 
     pub mod pricing {
-        //! `meridian:edge/pricing`, natively.
-        pub use crate::bindings::meridian::edge::pricing::*;
+        //! `meridian:pricing/pricing`, natively.
+        pub use crate::bindings::meridian::pricing::pricing::*;
         use ::pricing::logic::{self, Env};
 
         pub fn quote_cart(
@@ -217,8 +219,8 @@ pub mod native {
     }
 
     pub mod personalisation {
-        //! `meridian:edge/personalisation`, natively.
-        pub use crate::bindings::meridian::edge::personalisation::*;
+        //! `meridian:personalisation/personalisation`, natively.
+        pub use crate::bindings::meridian::personalisation::personalisation::*;
         use ::personalisation::logic::{self, Weights};
 
         pub fn recommend(
@@ -271,7 +273,6 @@ mod tests {
             query: String::new(),
             headers: vec![
                 ("host".into(), "localhost".into()),
-                ("x-meridian-region".into(), "eu-west".into()),
                 ("x-meridian-country".into(), "DE".into()),
             ],
             body: Vec::new(),

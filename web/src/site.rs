@@ -40,6 +40,25 @@ pub struct Country {
 /// Every region, in the file's order.
 pub static REGIONS: &[RegionInfo] = include!(concat!(env!("OUT_DIR"), "/regions.rs"));
 
+/// Every ISO 3166-1 alpha-2 code, sorted: what region-config accepts as a country.
+static ISO_COUNTRIES: &[&str] = include!(concat!(env!("OUT_DIR"), "/iso_countries.rs"));
+
+/// A shopper's home region for a request, resolved as the edge node resolves it: the
+/// country from the CDN's header, else the country the shopper chose (cookie), else the
+/// fallback region. A value that is not an ISO 3166-1 alpha-2 code (upper case) is passed
+/// over. On Spin, which knows nothing of regions, this is the only place a region is chosen,
+/// so the storefront never trusts a region a client names.
+pub fn home_of(header: Option<&str>, cookie: Option<&str>) -> &'static RegionInfo {
+    fn code(value: &str) -> Option<&str> {
+        let value = value.trim();
+        ISO_COUNTRIES.binary_search(&value).is_ok().then_some(value)
+    }
+    header
+        .and_then(code)
+        .or_else(|| cookie.and_then(code))
+        .map_or_else(fallback, home_region)
+}
+
 /// The region serving countries no region lists.
 pub fn fallback() -> &'static RegionInfo {
     REGIONS.iter().find(|r| r.fallback).unwrap_or(&REGIONS[0])
@@ -127,7 +146,7 @@ pub struct Storefront {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub storefront: Storefront,
-    /// The shopper's home region (from the edge node's `x-meridian-region`).
+    /// The shopper's home region, resolved by the storefront itself ([`home_of`]).
     pub region: &'static RegionInfo,
     /// The shopper's country, when known (CDN header or their choice).
     pub country: Option<&'static Country>,
@@ -158,6 +177,18 @@ pub fn use_site() -> Site {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_region_comes_from_the_country_header_then_the_cookie_then_the_fallback() {
+        assert_eq!(home_of(Some("FR"), Some("IN")).id, "eu-west");
+        assert_eq!(home_of(None, Some("IN")).id, "ap-south");
+        // Not a country code: passed over, as the edge node does.
+        assert_eq!(home_of(Some("ZZ"), Some("BR")).id, "sa-east");
+        assert_eq!(home_of(Some("fr"), Some("BR")).id, "sa-east");
+        // A country no region lists is served by the fallback, whatever the cookie says.
+        assert_eq!(home_of(Some("JP"), Some("FR")).id, fallback().id);
+        assert_eq!(home_of(None, None).id, fallback().id);
+    }
 
     #[test]
     fn regions_are_compiled_in_from_region_config() {

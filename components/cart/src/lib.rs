@@ -1,4 +1,4 @@
-//! The cart edge component (`meridian:edge/cart`): strongly consistent per cart.
+//! The cart edge component (`meridian:cart/cart`): strongly consistent per cart.
 //!
 //! A cart is one value in the edge key-value store under `keys::cart`, holding SKUs and
 //! quantities only. Every change is:

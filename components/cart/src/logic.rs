@@ -4,8 +4,8 @@ use projections::kv::{Kv, KvError, Swap};
 use projections::{Product, decode, keys};
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::exports::meridian::edge::cart::CartError;
-use crate::bindings::meridian::edge::types::{Cart, Line, Scope};
+use crate::bindings::exports::meridian::cart::cart::CartError;
+use crate::bindings::meridian::types::types::{Cart, Line, Scope};
 
 /// Compare-and-swap attempts before a change gives up with `conflict`.
 pub const ATTEMPTS: usize = 16;

@@ -21,8 +21,8 @@ pub mod bindings {
     });
 }
 
-use bindings::exports::meridian::edge::cart::{CartError, Guest};
-use bindings::meridian::edge::types::{Cart, Line, Scope};
+use bindings::exports::meridian::cart::cart::{CartError, Guest};
+use bindings::meridian::types::types::{Cart, Line, Scope};
 use kv_binding::HostKv;
 
 use crate::logic::{self, Env};

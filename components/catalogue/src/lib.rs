@@ -1,4 +1,4 @@
-//! The catalogue edge component (`meridian:edge/catalogue`): products, category listings and
+//! The catalogue edge component (`meridian:catalogue/catalogue`): products, category listings and
 //! full-text search, answered from the projections the regional core's relay writes into the
 //! edge key-value store. It never writes.
 //!

@@ -7,10 +7,10 @@ use projections::{
     sku_list, text,
 };
 
-use crate::bindings::exports::meridian::edge::catalogue::{
+use crate::bindings::exports::meridian::catalogue::catalogue::{
     CatalogueError, Category, Facet, Listing, PageRequest, SearchHit, SearchResults, Sort, TagFacet,
 };
-use crate::bindings::meridian::edge::types::{
+use crate::bindings::meridian::types::types::{
     Money, ProductDetail, ProductSummary, Scope, StockHint as Hint,
 };
 

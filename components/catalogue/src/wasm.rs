@@ -21,10 +21,10 @@ pub mod bindings {
     });
 }
 
-use bindings::exports::meridian::edge::catalogue::{
+use bindings::exports::meridian::catalogue::catalogue::{
     CatalogueError, Category, Guest, Listing, PageRequest, SearchResults,
 };
-use bindings::meridian::edge::types::{ProductDetail, Scope};
+use bindings::meridian::types::types::{ProductDetail, Scope};
 use kv_binding::HostKv;
 
 use crate::logic;

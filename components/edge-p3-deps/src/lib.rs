@@ -1,6 +1,6 @@
 //! A WASIp3 test guest for the edge node (`edge/tests/node/p3.rs`) with a component
 //! dependency: spin-sdk 7's `#[http_service]` (`wasi:http/handler@0.3.0`) importing
-//! `meridian:edge/catalogue`, which the manifest satisfies with the catalogue component. It
+//! `meridian:catalogue/catalogue`, which the manifest satisfies with the catalogue component. It
 //! is a separate guest from `edge-p3` so that the trivial WASIp3 component stays trivial.
 //!
 //! | path | answers |
@@ -20,8 +20,8 @@ mod bindings {
     });
 }
 
-use bindings::meridian::edge::catalogue;
-use bindings::meridian::edge::types::Scope;
+use bindings::meridian::catalogue::catalogue;
+use bindings::meridian::types::types::Scope;
 use spin_sdk::http::{BoxBody, FullBody, Request, StatusCode, box_body};
 use spin_sdk::http_service;
 

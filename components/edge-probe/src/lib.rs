@@ -7,7 +7,7 @@
 //! | `/.../var/{name}` | the variable's value (404 if unset) |
 //! | `/.../kv/{key}` | `GET`: the value (404 if none); `PUT`: stores the body |
 //! | `/.../fetch?{url}` | an outbound `GET` of `url`: `status N` and the body, or 502 `denied: ...` |
-//! | `/.../product/{sku}` | the title, through the typed `meridian:edge/catalogue` import |
+//! | `/.../product/{sku}` | the title, through the typed `meridian:catalogue/catalogue` import |
 //! | `/.../stream/{kib}` | `kib` KiB of `x`, written 4 KiB at a time |
 //! | `/.../sleep/{ms}` | waits `ms` milliseconds, then 200 |
 //! | `/.../loop` | never returns (the node's CPU deadline must stop it) |
@@ -28,8 +28,8 @@ mod bindings {
     });
 }
 
-use bindings::meridian::edge::catalogue;
-use bindings::meridian::edge::types::Scope;
+use bindings::meridian::catalogue::catalogue;
+use bindings::meridian::types::types::Scope;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,

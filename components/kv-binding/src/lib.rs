@@ -22,7 +22,13 @@ pub mod bindings {
 
 use bindings::wasi::config::store as config;
 use bindings::wasi::keyvalue::{atomics, batch, store};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use projections::kv::{Kv, KvError, Swap};
+
+/// Set once `wasi:keyvalue/batch` gave an answer that cannot be trusted (see
+/// [`HostKv::get_many`]): this instance then reads keys one by one.
+static BATCH_UNUSABLE: AtomicBool = AtomicBool::new(false);
 
 pub use bindings::wasi::keyvalue::store::Error as StoreError;
 
@@ -47,11 +53,27 @@ impl Kv for HostKv {
     }
 
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
-        let found = batch::get_many(&self.0, keys).map_err(kv_error)?;
-        // The batch answers key/value pairs; put them back in the order asked.
-        let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> =
-            found.into_iter().collect();
-        Ok(keys.iter().map(|k| by_key.remove(k).flatten()).collect())
+        // The batch answers a key/value pair per key asked, in order. Spin 4.0.2's Redis
+        // store runs `get-many` as Redis' `KEYS` command instead of `MGET`: an error for
+        // several keys, and a panic in Spin's host (a 500) for one. So one key is a plain
+        // `get`; an error or an answer that is not one pair per key asked is not trusted,
+        // and the keys are then read one by one, as they are for the rest of this instance
+        // (an unreachable store fails there too).
+        if keys.len() == 1 || BATCH_UNUSABLE.load(Ordering::Relaxed) {
+            return keys.iter().map(|k| self.get(k)).collect();
+        }
+        match batch::get_many(&self.0, keys) {
+            Ok(found)
+                if found.len() == keys.len()
+                    && found.iter().zip(keys).all(|((got, _), asked)| got == asked) =>
+            {
+                Ok(found.into_iter().map(|(_, value)| value).collect())
+            }
+            _ => {
+                BATCH_UNUSABLE.store(true, Ordering::Relaxed);
+                keys.iter().map(|k| self.get(k)).collect()
+            }
+        }
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
@@ -74,7 +96,17 @@ impl Kv for HostKv {
         }
         match atomics::swap(cas, value) {
             Ok(()) => Ok(Swap::Done),
-            Err(atomics::CasError::CasFailed(_)) => Ok(Swap::Lost),
+            // Spin 4.0.2's Redis store reports every swap as failed, even one whose write
+            // committed (it ends the transaction with `UNWATCH key`, which Redis refuses).
+            // So a failed swap is lost only if the key does not now hold what was written:
+            // a store that holds exactly our value is the state a successful swap leaves.
+            Err(atomics::CasError::CasFailed(_)) => {
+                if self.get(key)?.as_deref() == Some(value) {
+                    Ok(Swap::Done)
+                } else {
+                    Ok(Swap::Lost)
+                }
+            }
             Err(atomics::CasError::StoreError(e)) => Err(kv_error(e)),
         }
     }

@@ -1,4 +1,4 @@
-//! The personalisation edge component (`meridian:edge/personalisation`): recommendations
+//! The personalisation edge component (`meridian:personalisation/personalisation`): recommendations
 //! with no personal data. Its only input about the shopper is the session (cart and recently
 //! viewed SKUs); everything else comes from the region's model that the regional core
 //! publishes (co-occurrence pairs seen in at least 5 distinct confirmed orders, and the most

@@ -7,10 +7,10 @@ use projections::model::{CategoryIndex, PricingRules, Recommendations, Together}
 use projections::{Product, ProjectionError, StockHint, decode, keys};
 use serde::de::DeserializeOwned;
 
-use crate::bindings::exports::meridian::edge::personalisation::{
+use crate::bindings::exports::meridian::personalisation::personalisation::{
     PageContext, PersonalisationError, SessionSignals,
 };
-use crate::bindings::meridian::edge::types::{
+use crate::bindings::meridian::types::types::{
     Money, ProductSummary, Recommendation, RecommendationReason, Scope,
 };
 

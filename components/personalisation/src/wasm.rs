@@ -21,10 +21,10 @@ pub mod bindings {
     });
 }
 
-use bindings::exports::meridian::edge::personalisation::{
+use bindings::exports::meridian::personalisation::personalisation::{
     Guest, PageContext, PersonalisationError, SessionSignals,
 };
-use bindings::meridian::edge::types::{Recommendation, Scope};
+use bindings::meridian::types::types::{Recommendation, Scope};
 use kv_binding::HostKv;
 
 use crate::logic::{self, Weights};

@@ -1,4 +1,4 @@
-//! The pricing edge component (`meridian:edge/pricing`): deterministic, signed quotes.
+//! The pricing edge component (`meridian:pricing/pricing`): deterministic, signed quotes.
 //!
 //! How a cart is quoted:
 //!

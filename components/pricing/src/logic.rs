@@ -5,8 +5,8 @@ use projections::kv::Kv;
 use projections::model::PricingRules;
 use projections::{Product, ProjectionError, decode, keys};
 
-use crate::bindings::exports::meridian::edge::pricing::PricingError;
-use crate::bindings::meridian::edge::types::{Line, Money, Quote, QuotedLine, Scope};
+use crate::bindings::exports::meridian::pricing::pricing::PricingError;
+use crate::bindings::meridian::types::types::{Line, Money, Quote, QuotedLine, Scope};
 
 /// Most lines in one quote (a cart's limit).
 pub const MAX_LINES: usize = 100;

@@ -21,8 +21,8 @@ pub mod bindings {
     });
 }
 
-use bindings::exports::meridian::edge::pricing::{Guest, PricingError};
-use bindings::meridian::edge::types::{Line, Quote, Scope};
+use bindings::exports::meridian::pricing::pricing::{Guest, PricingError};
+use bindings::meridian::types::types::{Line, Quote, Scope};
 use kv_binding::HostKv;
 
 use crate::logic::{self, Env};

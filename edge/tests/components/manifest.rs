@@ -21,8 +21,36 @@ fn spin_toml_is_valid_and_every_source_exists_after_the_build() {
             manifest.component.contains_key(c),
             "spin.toml does not declare {c}"
         );
-        assert_eq!(manifest.component[c].key_value_stores, ["default"]);
-        assert!(manifest.component[c].allowed_outbound_hosts.is_empty());
+        // Spin's rule: a dependency declares nothing of its own.
+        let component = &manifest.component[c];
+        assert!(component.key_value_stores.is_empty(), "{c}");
+        assert!(component.variables.is_empty(), "{c}");
+        assert!(component.allowed_outbound_hosts.is_empty(), "{c}");
+    }
+    // The storefront holds the store, and gives each dependency no more than it needs: the
+    // store to all, variables to all but the catalogue, the network to none.
+    let storefront = &manifest.component["storefront"];
+    assert_eq!(storefront.key_value_stores, ["default"]);
+    for (import, dependency) in &storefront.dependencies {
+        let edge::manifest::Dependency::Component {
+            component,
+            inherit_configuration: Some(toml::Value::Array(parts)),
+            ..
+        } = dependency
+        else {
+            panic!("{import}: expected a component with a list of what it inherits");
+        };
+        let parts: Vec<&str> = parts.iter().filter_map(toml::Value::as_str).collect();
+        let expected: &[&str] = if component == "catalogue" {
+            &["key_value_stores"]
+        } else {
+            &["key_value_stores", "variables"]
+        };
+        assert_eq!(parts, expected, "{component}");
+        assert_eq!(
+            edge::manifest::dependency_package(import),
+            format!("meridian:{component}")
+        );
     }
     for name in manifest
         .variables

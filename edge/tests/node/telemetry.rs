@@ -147,7 +147,7 @@ async fn a_wasip3_component_is_traced_like_any_other() {
     // A dependency call from a WASIp3 component nests under the component's run.
     let call = spans
         .iter()
-        .find(|s| s.name == "meridian:edge/catalogue@0.1.0#product")
+        .find(|s| s.name == "meridian:catalogue/catalogue@0.1.0#product")
         .expect("the dependency call's span");
     let run = spans
         .iter()

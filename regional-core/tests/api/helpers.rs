@@ -420,6 +420,9 @@ pub fn checkout_body(
     quantity: i64,
     token: &str,
 ) -> Value {
+    let postal_code = shopper_input::Country::parse(country)
+        .map(shopper_input::PostalCode::example)
+        .unwrap_or_default();
     json!({
         "storefront": "grocer",
         "currency": currency,
@@ -428,7 +431,7 @@ pub fn checkout_body(
             "email": "ada@example.org",
             "name": "Ada Lovelace",
             "country": country,
-            "address": {"line1": "1 Market Street", "city": "Berlin", "postal_code": "10115", "country": country},
+            "address": {"line1": "1 Market Street", "city": "Berlin", "postal_code": postal_code, "country": country},
         },
         "payment": {"method": "card", "token": token},
     })

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
 use projections::kv::{Kv, MemoryKv};
-use storefront::{http, services, site};
+use storefront::{http, services};
 
 /// The products of the benchmarks' storefront.
 const PRODUCTS: usize = 10_000;
@@ -48,24 +48,14 @@ async fn serve(request: Request<Body>) -> Response<Body> {
     let Ok(body) = to_bytes(body, MAX_BODY).await else {
         return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
     };
-    let mut headers: Vec<(String, String)> = parts
+    // The storefront resolves the shopper's region from the country header itself.
+    let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .filter(|(name, _)| name.as_str() != "x-meridian-region")
         .filter_map(|(name, value)| {
             Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
         })
         .collect();
-    // What the edge node adds: the shopper's home region, from the CDN's country header.
-    if let Some(country) = parts
-        .headers
-        .get("x-meridian-country")
-        .and_then(|v| v.to_str().ok())
-        .and_then(site::country)
-    {
-        let region = site::home_region(country.code).id;
-        headers.push(("x-meridian-region".into(), region.to_owned()));
-    }
     let request = http::Request {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
