@@ -153,3 +153,98 @@ pub async fn log_internal_errors(
     }
     response
 }
+
+/// The largest request body the core reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Gives every 4xx the API's error shape, whoever made it: axum's own answers to a wrong
+/// method (405, `Allow` kept), an oversize body (413) or a bad path parameter (400) are plain
+/// text or empty. Before any handler runs, it also refuses a body declared larger than
+/// [`MAX_BODY_BYTES`] (413, without reading it) and a body whose declared `Content-Type` is
+/// not JSON (415); a request without one is read as JSON.
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared_length = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError::user(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("a request body has at most {MAX_BODY_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("").to_ascii_lowercase());
+    if let Some(declared) = declared
+        && matches!(request.method().as_str(), "POST" | "PUT" | "PATCH")
+        && !is_json(&declared)
+    {
+        return ApiError::user(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json (JSON lines for imports: application/x-ndjson)",
+        )
+        .into_response();
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let shaped = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() || shaped {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take that method (see Allow)",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        StatusCode::BAD_REQUEST => ("bad_request", "the request is malformed"),
+        _ => ("client_error", "the request cannot be answered"),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let shaped = ApiError::user(status, code, message).into_response();
+    let (shaped_parts, body) = shaped.into_parts();
+    for (name, value) in &shaped_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// `application/json`, `application/x-ndjson`, or any `+json` type, with parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    matches!(
+        essence,
+        "application/json" | "application/x-ndjson" | "application/jsonl"
+    ) || essence.ends_with("+json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types_are_known_with_their_parameters() {
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/x-ndjson"));
+        assert!(is_json("application/problem+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+}

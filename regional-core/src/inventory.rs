@@ -342,6 +342,9 @@ pub async fn get(
         ApiError::bad_request("missing_parameter", "the sku query parameter is required")
             .with("parameter", "sku")
     })?;
+    if !crate::products::valid_sku(sku) {
+        return Err(ApiError::not_found("product").with("sku", "(not a SKU)"));
+    }
     let client = app.pool.get().await?;
     let known = client
         .query_opt_cached("SELECT 1 FROM products WHERE sku = $1", &[sku])

@@ -145,7 +145,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             observe::trace_requests,
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(error::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
 }
 

@@ -97,13 +97,7 @@ struct DemoSeed {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    regional_core::observe::init_logging();
     match Cli::parse().command {
         Command::Serve(config) => {
             let regions = RegionConfig::from_path(&config.region_config)

@@ -7,6 +7,10 @@
 
 use std::time::Instant;
 
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
 use axum::extract::{MatchedPath, State};
 use meridian_telemetry::opentelemetry::context::FutureExt as _;
 use meridian_telemetry::opentelemetry::trace::{SpanKind, TraceContextExt as _};
@@ -14,6 +18,29 @@ use meridian_telemetry::opentelemetry::{Context, KeyValue};
 use meridian_telemetry::{RequestMetrics, Telemetry};
 
 use crate::AppState;
+
+/// Starts the core's log: JSON lines on stderr at the level `RUST_LOG` asks (default
+/// `info`), never with personal data. The database driver logs every statement's parameters
+/// (shoppers' e-mails, names, addresses) at `debug`, so its events below `warn` are dropped
+/// whatever `RUST_LOG` says ([`never_personal`]).
+pub fn init_logging() {
+    let level = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let layer = tracing_subscriber::fmt::layer()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_filter(level)
+        .with_filter(tracing_subscriber::filter::filter_fn(never_personal));
+    tracing_subscriber::registry().with(layer).init();
+}
+
+/// Whether an event may reach the log at all: not the database driver's statement logs.
+pub fn never_personal(metadata: &tracing::Metadata<'_>) -> bool {
+    let driver = ["tokio_postgres", "postgres_protocol", "deadpool_postgres"]
+        .iter()
+        .any(|t| metadata.target().starts_with(t));
+    !(driver && *metadata.level() > tracing::Level::WARN)
+}
 
 /// The core's telemetry and its instruments, made once.
 #[derive(Debug, Default)]

@@ -12,6 +12,7 @@ mod checkout;
 mod concurrency;
 mod edge_index;
 mod health;
+mod logs;
 mod merchant;
 mod orders;
 mod payments;

@@ -1,0 +1,75 @@
+//! No personal data in the core's log at any level: a shopper with unique strings checks
+//! out against the real binary logging at `trace`, and the log is searched for them.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shoppers_details_never_reach_the_log_even_at_trace() {
+    let (db_name, database_url) = create_database().await;
+    let psp = spawn_psp(&[]);
+    let config = region_config_path();
+    let core = spawn_binary(
+        &[
+            "serve",
+            "--region",
+            "eu-west",
+            "--region-config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--psp-url",
+            &psp.url,
+            "--merchant-token",
+            &format!("grocer={GROCER_TOKEN}"),
+        ],
+        &[("DATABASE_URL", &database_url), ("RUST_LOG", "trace")],
+    );
+    let http = reqwest::Client::new();
+    let base = core.url.clone();
+    let loaf = sku();
+    let r = http.put(format!("{base}/v1/admin/products/{loaf}")).bearer_auth(GROCER_TOKEN)
+        .json(&json!({"title": "Loaf", "category": "bakery", "unit": "1", "tax_category": "food", "prices": {"EUR": 214}}))
+        .send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{base}/v1/admin/stock"))
+        .bearer_auth(GROCER_TOKEN)
+        .json(&json!({"sku": loaf, "warehouse": "de-fra-1", "delta": 5, "reason": "delivery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let email = format!("logcanary-{unique}@example.org");
+    let name = format!("Loggy {unique}");
+    let phone = "+49 30 5550 1234".to_owned();
+    let street = format!("{unique} Canary Lane");
+    let mut body = checkout_body("DE", "EUR", &loaf, 1, "tok_approve");
+    body["shopper"]["email"] = email.clone().into();
+    body["shopper"]["name"] = name.clone().into();
+    body["shopper"]["phone"] = phone.clone().into();
+    body["shopper"]["address"]["line1"] = street.clone().into();
+    let r = http
+        .post(format!("{base}/v1/checkouts"))
+        .header("Idempotency-Key", key())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    let log = core.log();
+    // The log really is at trace: the test would prove nothing otherwise.
+    assert!(
+        log.contains("\"level\":\"TRACE\"") || log.contains("\"level\":\"DEBUG\""),
+        "the core logged nothing below info"
+    );
+    for canary in [&email, &name, &phone, &street, &unique] {
+        assert!(!log.contains(canary.as_str()), "{canary} is in the log");
+    }
+    drop(core);
+    drop_database(&db_name);
+}
