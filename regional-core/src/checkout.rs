@@ -112,7 +112,9 @@ struct Checkout {
     lines: Vec<(String, i32)>,
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+/// The request's `Idempotency-Key` (checkouts and refunds): 20 to 255 printable ASCII
+/// characters.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers.get("idempotency-key").ok_or_else(|| {
         ApiError::bad_request(
             "missing_idempotency_key",

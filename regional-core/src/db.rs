@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_order_lookups.sql")),
     (3, include_str!("../migrations/0003_promotions.sql")),
+    (4, include_str!("../migrations/0004_refunds.sql")),
 ];
 
 /// The latest schema version this build knows.

@@ -50,6 +50,7 @@ pub mod products;
 pub mod promotions;
 pub mod psp_sandbox;
 pub mod recovery;
+pub mod refunds;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,7 +138,7 @@ pub fn router(state: AppState) -> Router {
             put(promotions::put).delete(promotions::delete),
         )
         .route("/v1/admin/orders/{id}/fulfil", post(orders::fulfil))
-        .route("/v1/admin/orders/{id}/refund", post(orders::refund))
+        .route("/v1/admin/orders/{id}/refund", post(refunds::refund))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(error::log_internal_errors))
         .layer(axum::middleware::from_fn(access_log))

@@ -200,7 +200,7 @@ async fn authorise(
     }
 }
 
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     id.parse().map_err(|_| ApiError::not_found("order"))
 }
 
@@ -216,16 +216,16 @@ pub async fn get(
     respond(&client, order_id).await
 }
 
-struct Payment {
-    status: Status,
-    provider: Option<String>,
-    payment_id: Option<String>,
-    idempotency_key: String,
-    total: i64,
-    refunded: i64,
+pub(crate) struct Payment {
+    pub(crate) status: Status,
+    pub(crate) provider: Option<String>,
+    pub(crate) payment_id: Option<String>,
+    pub(crate) idempotency_key: String,
+    pub(crate) total: i64,
+    pub(crate) refunded: i64,
 }
 
-async fn payment_of(
+pub(crate) async fn payment_of(
     client: &impl GenericClient,
     order_id: Uuid,
     lock: bool,
@@ -249,7 +249,7 @@ async fn payment_of(
     })
 }
 
-fn wrong_state(status: Status, action: &str) -> ApiError {
+pub(crate) fn wrong_state(status: Status, action: &str) -> ApiError {
     ApiError::user(
         StatusCode::CONFLICT,
         "invalid_order_state",
@@ -271,15 +271,14 @@ async fn respond(client: &impl GenericClient, order_id: Uuid) -> Result<Json<Val
 enum Effect {
     ReleaseStock,
     SellStock,
-    AddRefund(i64),
 }
 
 /// One payment operation and the order transition it pays for.
 #[derive(Debug)]
 struct Move {
-    /// `void`, `capture` or `refund` at the PSP.
+    /// `void` or `capture` at the PSP (refunds: [`crate::refunds`]).
     operation: &'static str,
-    /// Scopes the PSP idempotency key, so a retry repeats and a new refund does not.
+    /// Scopes the PSP idempotency key, so a retry repeats the same operation.
     key_scope: String,
     amount: Option<i64>,
     from: Status,
@@ -314,13 +313,6 @@ async fn settle_and_move(
         match m.effect {
             Effect::ReleaseStock => inventory::release(&tx, order_id, "cancel").await?,
             Effect::SellStock => inventory::sell(&tx, order_id).await?,
-            Effect::AddRefund(amount) => {
-                tx.execute_cached(
-                    "UPDATE orders SET refunded_minor = refunded_minor + $2 WHERE id = $1",
-                    &[&order_id, &amount],
-                )
-                .await?;
-            }
         }
     }
     tx.commit().await?;
@@ -356,7 +348,7 @@ pub async fn cancel(
     }
 }
 
-async fn merchant_order(
+pub(crate) async fn merchant_order(
     app: &AppState,
     headers: &HeaderMap,
     order_id: Uuid,
@@ -398,57 +390,6 @@ pub async fn fulfil(
         }
         other => Err(wrong_state(other, "fulfilled")),
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefundBody {
-    /// Minor units; the whole remaining amount when absent.
-    amount_minor: Option<i64>,
-}
-
-/// `POST /v1/admin/orders/{id}/refund`: refunds a fulfilled order in whole or in part.
-pub async fn refund(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let order_id = parse_id(&id)?;
-    let body: RefundBody = if body.is_empty() {
-        RefundBody { amount_minor: None }
-    } else {
-        crate::json_body(&body)?
-    };
-    let mut client = merchant_order(&app, &headers, order_id).await?;
-    let p = payment_of(&client, order_id, false).await?;
-    if !matches!(p.status, Status::Fulfilled | Status::PartiallyRefunded) {
-        return Err(wrong_state(p.status, "refunded"));
-    }
-    let remaining = p.total - p.refunded;
-    let amount = body.amount_minor.unwrap_or(remaining);
-    if amount <= 0 || amount > remaining {
-        return Err(ApiError::unprocessable(
-            "invalid_field",
-            format!("a refund is 1 to {remaining} minor units"),
-        )
-        .with("field", "amount_minor"));
-    }
-    let m = Move {
-        operation: "refund",
-        // Each refund is a new operation at the PSP: scope its key by what was refunded so far.
-        key_scope: format!("refund:{}", p.refunded),
-        amount: Some(amount),
-        from: p.status,
-        to: if amount == remaining {
-            Status::Refunded
-        } else {
-            Status::PartiallyRefunded
-        },
-        reason: "refunded",
-        effect: Effect::AddRefund(amount),
-    };
-    settle_and_move(&app, &mut client, order_id, &p, m).await
 }
 
 #[cfg(test)]

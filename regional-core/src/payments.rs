@@ -23,6 +23,9 @@ pub struct AuthorizationRecord {
     pub status: AuthorizationStatus,
     pub amount_minor: i64,
     pub currency: String,
+    /// What has been refunded so far, in minor units.
+    #[serde(default)]
+    pub refunded_minor: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +52,9 @@ pub enum Authorization {
 pub struct Unavailable {
     pub provider: String,
     pub reason: String,
+    /// The provider answered and refused (a 4xx, or no such authorisation): asking again
+    /// will not change the answer. Otherwise it may have acted without our hearing it.
+    pub refused: bool,
 }
 
 /// The PSP idempotency key for an operation of a checkout: never the client's key itself.
@@ -128,6 +134,7 @@ impl Payments {
             .ok_or_else(|| Unavailable {
                 provider: name.to_owned(),
                 reason: "not configured".to_owned(),
+                refused: true,
             })
     }
 
@@ -207,6 +214,7 @@ impl Payments {
         self.call_opt(p, request).await?.ok_or_else(|| Unavailable {
             provider: p.name.clone(),
             reason: "not found".to_owned(),
+            refused: true,
         })
     }
 
@@ -240,6 +248,7 @@ impl Payments {
                     return Err(Unavailable {
                         provider: p.name.clone(),
                         reason: format!("refused with {}", response.status()),
+                        refused: true,
                     });
                 }
                 Ok(response) => last = format!("answered {}", response.status()),
@@ -251,6 +260,7 @@ impl Payments {
         Err(Unavailable {
             provider: p.name.clone(),
             reason: last,
+            refused: false,
         })
     }
 

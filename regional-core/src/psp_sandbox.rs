@@ -172,6 +172,7 @@ async fn authorize(
                 status,
                 amount_minor: body.amount_minor,
                 currency: body.currency.clone(),
+                refunded_minor: 0,
             };
             ledger.by_key.insert(key.clone(), id.clone());
             ledger.by_id.insert(
@@ -293,13 +294,21 @@ async fn settle(
     }
     use AuthorizationStatus as S;
     let current = stored.record.status;
+    // Like a real PSP, never refund more than was captured.
+    let refundable = stored.record.amount_minor - stored.record.refunded_minor;
+    let refund = body.amount_minor.unwrap_or(refundable);
     let next = match (operation.as_str(), current) {
         ("capture", S::Authorized) => S::Captured,
         ("void", S::Authorized) => S::Voided,
-        ("refund", S::Captured | S::PartiallyRefunded) => match body.amount_minor {
-            Some(a) if a > 0 && a < stored.record.amount_minor => S::PartiallyRefunded,
-            _ => S::Refunded,
-        },
+        ("refund", S::Captured | S::PartiallyRefunded) if refund <= 0 || refund > refundable => {
+            return refuse(
+                StatusCode::CONFLICT,
+                "refund_exceeds_capture",
+                "a refund cannot exceed what is left of the captured amount",
+            );
+        }
+        ("refund", S::Captured | S::PartiallyRefunded) if refund == refundable => S::Refunded,
+        ("refund", S::Captured | S::PartiallyRefunded) => S::PartiallyRefunded,
         ("capture" | "void" | "refund", _) => {
             return refuse(
                 StatusCode::CONFLICT,
@@ -314,6 +323,9 @@ async fn settle(
             return refuse(StatusCode::NOT_FOUND, "not_found", "no such authorisation");
         };
         stored.record.status = next;
+        if operation == "refund" {
+            stored.record.refunded_minor += refund;
+        }
         stored.record.clone()
     };
     ledger.settlements.insert(key, id);

@@ -15,6 +15,8 @@
 //!    captured and lapses).
 //!
 //! Each outcome also completes the idempotency key, so the shopper's retry gets the answer.
+//!
+//! The same rounds finish refunds left `pending` ([`crate::refunds::finish_pending`]).
 
 use std::time::Duration;
 
@@ -34,6 +36,9 @@ pub async fn run(app: AppState, interval: Duration, grace: Duration) {
     loop {
         if let Err(e) = round(&app, grace).await {
             tracing::warn!(error = %e, "recovery round failed");
+        }
+        if let Err(e) = crate::refunds::finish_pending(&app, grace).await {
+            tracing::warn!(error = %format!("{e:#}"), "finishing pending refunds failed");
         }
         tokio::time::sleep(interval).await;
     }

@@ -198,7 +198,7 @@ fn routes(order: &str) -> Vec<(reqwest::Method, String)> {
 
 /// Bodies no route accepts: not JSON, the wrong JSON, numbers out of range, NUL characters.
 fn malformed_bodies() -> Vec<(&'static str, Vec<u8>)> {
-    let mut bodies: Vec<(&'static str, Vec<u8>)> = vec![
+    let bodies: Vec<(&'static str, Vec<u8>)> = vec![
         ("json", b"{not json".to_vec()),
         ("json", b"[]".to_vec()),
         ("json", b"null".to_vec()),

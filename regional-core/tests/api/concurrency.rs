@@ -66,3 +66,51 @@ async fn five_hundred_shoppers_racing_for_fifty_loaves_never_oversell() {
         "movements must account for every unit: +50 delivered, -50 sold"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shoppers_of_two_countries_racing_for_a_sku_in_two_warehouses_never_get_a_500() {
+    // US shoppers try us-nj-1 first, Canadians ca-on-1: opposite orders over the same rows.
+    let app = Arc::new(
+        spawn_app(Options {
+            region: "us-east",
+            ..Options::default()
+        })
+        .await,
+    );
+    let mut statuses = std::collections::BTreeMap::new();
+    for _round in 0..20 {
+        let item = sku();
+        app.seed(&item, 300, 0).await;
+        for warehouse in ["us-nj-1", "ca-on-1"] {
+            assert_eq!(app.adjust(&item, warehouse, 2).await.status(), 200);
+        }
+        let mut set = JoinSet::new();
+        for i in 0..8 {
+            let app = app.clone();
+            let item = item.clone();
+            set.spawn(async move {
+                let country = if i % 2 == 0 { "US" } else { "CA" };
+                let response = app
+                    .checkout(
+                        &key(),
+                        &checkout_body(country, "USD", &item, 3, "tok_approve"),
+                    )
+                    .await;
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            });
+        }
+        let mut confirmed = 0;
+        while let Some(result) = set.join_next().await {
+            let (status, body) = result.unwrap();
+            assert!(status < 500, "{status}: {body}");
+            confirmed += usize::from(status == 201);
+            *statuses.entry(status).or_insert(0) += 1;
+        }
+        // Four units, three per checkout: exactly one shopper gets them.
+        assert_eq!(confirmed, 1, "{statuses:?}");
+        let (on_hand, reserved) = app.stock_row(&item).await;
+        assert!(reserved <= on_hand);
+    }
+    assert_eq!(statuses.get(&201), Some(&20), "{statuses:?}");
+}
