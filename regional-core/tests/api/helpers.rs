@@ -28,7 +28,7 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{prefix}/{name}")
 }
 
-fn pool_for(url: &str) -> Pool {
+pub fn pool_for(url: &str) -> Pool {
     let config: tokio_postgres::Config = url.parse().unwrap();
     let manager = Manager::from_config(
         config,
@@ -97,6 +97,12 @@ pub fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ChildGuard {
 impl ChildGuard {
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// What the process has written to stderr (its log) so far.

@@ -14,6 +14,7 @@ mod edge_index;
 mod health;
 mod logs;
 mod merchant;
+mod model;
 mod orders;
 mod payments;
 mod promotions;
