@@ -202,3 +202,126 @@ async fn a_second_storefront_has_its_own_theme_and_product_card() {
     assert!(page.contains("THE CORNER SHOP"), "{page}");
     assert!(page.contains("--color-primary:#4b2bb3"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothing() {
+    let world = catalogue().await;
+    let eu = world.core("eu-west");
+    let orders_before = count_in_database(&eu.database_url, "@").await;
+    let shopper = Shopper::new(&world.edge, "FR");
+    // A session with a CSRF token and a cart, so posts reach their validation.
+    let (_, page) = shopper.get("/p/MILK-PG").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _) = shopper
+        .post(
+            "/cart/add",
+            &[("sku", "MILK-PG"), ("quantity", "1"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let huge = "x".repeat(100_000);
+    let bodies: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("csrf", &csrf)],
+        vec![("csrf", &csrf), ("sku", "MILK-PG\0"), ("quantity", "1")],
+        vec![
+            ("csrf", &csrf),
+            ("sku", "MILK-PG"),
+            ("quantity", "99999999999"),
+        ],
+        vec![("csrf", &csrf), ("sku", "MILK-PG"), ("quantity", "-1")],
+        vec![("csrf", &csrf), ("sku", "MILK-PG"), ("quantity", "1e3")],
+        vec![("csrf", &csrf), ("sku", &huge), ("quantity", "1")],
+        vec![("csrf", &csrf), ("code", "SPRING\0")],
+        vec![("csrf", &csrf), ("code", &huge)],
+        vec![("csrf", &csrf), ("country", "ZZ")],
+        vec![("csrf", &csrf), ("country", "F\0")],
+        vec![
+            ("csrf", &csrf),
+            ("attempt", "x"),
+            ("name", "Ada\0Lovelace"),
+            ("email", "ada@example.org"),
+            ("line1", "1 rue"),
+            ("city", "Lyon"),
+            ("postal_code", "69001"),
+            ("country", "FR"),
+            ("token", "tok_approve"),
+        ],
+        vec![
+            ("csrf", &csrf),
+            ("name", &huge),
+            ("email", &huge),
+            ("line1", &huge),
+            ("city", &huge),
+            ("postal_code", &huge),
+            ("country", &huge),
+            ("token", &huge),
+        ],
+        vec![
+            ("csrf", &csrf),
+            ("csrf", "second"),
+            ("sku", "MILK-PG"),
+            ("sku", "x"),
+        ],
+    ];
+    let paths = [
+        "/cart/add",
+        "/cart/update",
+        "/cart/remove",
+        "/cart/promo",
+        "/cart/nonsense",
+        "/checkout",
+        "/region",
+        "/orders/123",
+    ];
+    let mut problems = Vec::new();
+    let mut sent = 0;
+    for path in paths {
+        for body in &bodies {
+            let (status, _, text) = shopper.post(path, body).await;
+            sent += 1;
+            if status >= 500 {
+                problems.push(format!("POST {path} {body:.80?}: {status} {text:.200}"));
+            }
+        }
+        // Raw bodies a browser would never send.
+        for raw in [&b"%FF%FE=%00"[..], b"csrf", &[0xff, 0xfe, 0x00]] {
+            let response = shopper
+                .http
+                .post(format!("{}{path}", world.edge))
+                .header("x-meridian-country", "FR")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(raw.to_vec())
+                .send()
+                .await
+                .unwrap();
+            sent += 1;
+            if response.status().is_server_error() {
+                problems.push(format!("POST {path} raw: {}", response.status()));
+            }
+        }
+        for method in [
+            reqwest::Method::PUT,
+            reqwest::Method::DELETE,
+            reqwest::Method::PATCH,
+        ] {
+            let response = shopper
+                .http
+                .request(method.clone(), format!("{}{path}", world.edge))
+                .send()
+                .await
+                .unwrap();
+            sent += 1;
+            if response.status().is_server_error() {
+                problems.push(format!("{method} {path}: {}", response.status()));
+            }
+        }
+    }
+    assert!(sent > 150);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(
+        count_in_database(&eu.database_url, "@").await,
+        orders_before,
+        "a malformed form made an order"
+    );
+}

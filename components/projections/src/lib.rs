@@ -42,17 +42,10 @@ pub use model::{
 };
 
 /// Checks a SKU: 1 to 64 characters from `A-Z a-z 0-9 - _ .`, starting with a letter or
-/// digit (the regional core's rule). Every component checks SKUs with this before they reach
-/// a key.
+/// digit: the shared input library's rule (`shopper-input`), which the regional core uses
+/// too. Every component checks SKUs with this before they reach a key.
 pub fn valid_sku(sku: &str) -> bool {
-    sku.len() <= 64
-        && sku
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        && sku
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    shopper_input::Sku::is_valid(sku)
 }
 
 /// Checks a slug (region, storefront, category): 1 to 64 characters from `a-z 0-9 -`.

@@ -186,18 +186,29 @@ async fn run(cores_in_region: usize) {
             }
         });
     }
-    // The crash: one core killed and restarted while the clients run.
+    // Crashes: a core killed and restarted every 1.5 s while the clients run (at least once).
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let killer = {
-        let cores = cores.clone();
+        let (cores, running) = (cores.clone(), running.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(700)).await;
-            cores.crash_and_restart(0).await;
+            let mut crashes = 0;
+            loop {
+                tokio::time::sleep(Duration::from_millis(if crashes == 0 { 700 } else { 1500 }))
+                    .await;
+                if crashes > 0 && !running.load(std::sync::atomic::Ordering::Relaxed) {
+                    return crashes;
+                }
+                cores.crash_and_restart(crashes % cores_in_region).await;
+                crashes += 1;
+            }
         })
     };
     while let Some(done) = clients.join_next().await {
         done.unwrap();
     }
-    killer.await.unwrap();
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let crashes = killer.await.unwrap();
+    eprintln!("cores crashed and restarted: {crashes}");
 
     let db = pool_for(&database_url);
     settle(&db).await;
