@@ -5,7 +5,7 @@
 //! with a `String` for each record field's name, and lowers that tree again into the
 //! importer. For the interfaces in `wit/` the node knows the types, so it lifts a result
 //! straight into the Rust types generated from them and lowers those instead
-//! (docs/benchmarks.md, tenth session). An import of any other interface, or a WASIp3
+//! (docs/benchmarks.md). An import of any other interface, or a WASIp3
 //! importer (whose calls cross to the sidecar's thread), takes the generic path.
 
 use std::sync::Arc;
