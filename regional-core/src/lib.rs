@@ -9,28 +9,35 @@
 //!    with `inventory` and creates the order (`orders`) with outbox events (`outbox`).
 //! 3. `payments` authorises with the PSP under a derived key.
 //! 4. `checkout::settle` confirms or declines in one transaction and stores the response.
-//! 5. `outbox` relays stock and product changes to the edge key-value store;
-//!    `recovery` settles checkouts stuck between steps 2 and 4.
+//! 5. `relay` publishes the outbox's stock and product changes to the edge key-value store;
+//!    `recovery` settles checkouts stuck between steps 2 and 4, and unfinished refunds.
 //!
 //! # Layout
 //!
 //! - `config`: flags and environment, `Secret`.
 //! - `db`: pool and embedded migrations.
-//! - `error`: `ApiError` and the middleware that logs internal errors once.
+//! - `error`: `ApiError`, one helper for a field's 4xx, the middleware that logs internal
+//!   errors once, and the one that gives every 4xx the JSON error shape.
 //! - `auth`: merchant and order tokens.
 //! - `products`: the catalogue of record (merchant API).
 //! - `inventory`: stock, reservations, adjustments.
 //! - `pricing`: authoritative repricing.
-//! - `checkout`: the checkout saga and idempotency.
+//! - `promotions`: promo codes (merchant API), published in the pricing rules.
+//! - `checkout`: the checkout saga; `checkout/request.rs` parses the body and the shopper
+//!   (with `shopper-input`), `checkout/idempotency.rs` the key's rule and replays.
 //! - `payments`: the PSP port over HTTP, with retries, breaker and failover.
 //! - `psp_sandbox`: the sandbox PSP server.
-//! - `orders`: the order state machine and order API.
-//! - `outbox`: the transactional outbox and its relay.
+//! - `orders`: the order state machine and order API (get, cancel, fulfil).
+//! - `refunds`: refunds, once per merchant `Idempotency-Key`, never beyond the capture.
+//! - `outbox`: the transactional outbox (`enqueue`, in the caller's transaction).
+//! - `relay`: publishes outbox events to the edge key-value store.
 //! - `edge_index`: the derived edge projections (category and search indexes, pricing
 //!   rules, recommendation model) the relay rebuilds per storefront.
-//! - `recovery`: the worker that settles stuck checkouts.
+//! - `recovery`: the worker that settles stuck checkouts and unfinished refunds.
+//! - `demo`: the demo grocery seeder (`regional-core demo-seed`).
 //! - `audit`: the residency proof (canary shoppers, then a search of everything).
-//! - `observe`: OpenTelemetry spans and metrics (off unless an OTLP endpoint is set).
+//! - `observe`: the log (never with personal data) and OpenTelemetry spans and metrics
+//!   (off unless an OTLP endpoint is set).
 
 pub mod audit;
 pub mod auth;
@@ -51,6 +58,7 @@ pub mod promotions;
 pub mod psp_sandbox;
 pub mod recovery;
 pub mod refunds;
+pub mod relay;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -273,7 +281,7 @@ pub async fn serve(
     ));
     if let Some(url) = &workers_config.redis_url {
         let redis = redis::Client::open(url.expose()).context("failed to parse REDIS_URL")?;
-        workers.spawn(outbox::relay(
+        workers.spawn(relay::relay(
             state.pool.clone(),
             redis,
             Region::clone(&state.region),
