@@ -502,6 +502,8 @@ fn spin_pair(
             runtime_config.display().to_string(),
             "--log-dir".to_owned(),
             dir.join("logs").display().to_string(),
+            "--state-dir".to_owned(),
+            dir.join("state").display().to_string(),
         ];
         for (name, value) in variables {
             args.push("--variable".to_owned());

@@ -80,7 +80,9 @@ impl Spin {
             .arg("--runtime-config-file")
             .arg(&runtime_config)
             .arg("--log-dir")
-            .arg(dir.join("logs"));
+            .arg(dir.join("logs"))
+            .arg("--state-dir")
+            .arg(dir.join("state"));
         for region in ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"] {
             command.arg("--variable");
             command.arg(format!("quote_signing_key_{region}={QUOTE_KEY}"));
@@ -447,6 +449,9 @@ fn spin_refuses_every_manifest_the_node_refuses() {
             .arg(&manifest)
             .args(["--listen", "127.0.0.1:0", "--log-dir"])
             .arg(scratch.join("logs"))
+            // Spin keeps state beside the manifest unless told otherwise.
+            .arg("--state-dir")
+            .arg(scratch.join("state"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
