@@ -8,6 +8,9 @@ use leptos::prelude::*;
 use crate::bindings::{Money, ProductSummary, Recommendation, RecommendationReason, StockHint};
 use crate::site::{Site, format_money, use_site};
 
+pub mod props;
+pub use props::{CardData, FooterData, HeaderData};
+
 /// Provides the request's [`Site`] (theme, region, session) to everything inside it.
 #[component]
 pub fn ThemeProvider(site: Site, children: Children) -> impl IntoView {
@@ -76,14 +79,6 @@ pub fn highlight(text: &str, terms: &[String]) -> Vec<(String, bool)> {
     }
     runs.retain(|(s, _)| !s.is_empty());
     runs
-}
-
-/// What a product card shows.
-#[derive(Debug, Clone)]
-pub struct CardData {
-    pub product: ProductSummary,
-    /// Query terms to highlight in the title (search results).
-    pub highlight: Vec<String>,
 }
 
 /// The shipped product card: image, title (linked), unit and price. A merchant override can
@@ -174,12 +169,6 @@ pub fn RecommendationRail(
     .into_any()
 }
 
-/// What the header shows.
-#[derive(Debug, Clone)]
-pub struct HeaderData {
-    pub query: String,
-}
-
 /// The shipped header: logo, search, region and cart links.
 pub fn default_header(props: &HeaderData) -> AnyView {
     let site = use_site();
@@ -228,10 +217,6 @@ pub fn Header(#[prop(optional, into)] query: String) -> impl IntoView {
         None => default_header(&props),
     }
 }
-
-/// What the footer shows.
-#[derive(Debug, Clone, Default)]
-pub struct FooterData {}
 
 /// The shipped footer: where the shopper's data is kept.
 pub fn default_footer(_props: &FooterData) -> AnyView {

@@ -6,8 +6,10 @@
 //!
 //! # Layout
 //!
-//! - `app`: routes and handlers (sessions in cookies, CSRF, checkout).
-//! - `pages`: the pages as Leptos views.
+//! - `app`: one request's context (the storefront by `Host`, the region, session cookies,
+//!   CSRF) and the dispatch to a route.
+//! - `routes`: one module per route, each with its handler and its page (`routes.rs` lists
+//!   them); the HTML shell around every page is [`document`], here.
 //! - `components`: the theming components merchants compose or override.
 //! - `theme`, `merchants`: theme files and the storefronts served, chosen by `Host`.
 //! - `site`: the per-request page context (region from region-config, session).
@@ -20,8 +22,8 @@ pub mod bindings;
 pub mod components;
 pub mod http;
 pub mod merchants;
-pub mod pages;
 pub mod platform;
+pub mod routes;
 pub mod services;
 pub mod site;
 pub mod theme;
@@ -33,3 +35,46 @@ mod wasm;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static HEAP: instance_heap::InstanceHeap = instance_heap::InstanceHeap::new();
+
+use leptos::prelude::*;
+
+use crate::components::{Footer, Header, ThemeProvider};
+use crate::site::Site;
+
+/// The shipped stylesheet; colours, fonts and spacing come from the theme's custom
+/// properties.
+const STYLE: &str = include_str!("style.css");
+
+/// Renders a whole HTML document for `site` with `title` around `body`.
+pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> AnyView) -> String {
+    let owner = Owner::new();
+    owner.with(|| {
+        // The body is built before the document around it, so the context must already be
+        // there; ThemeProvider provides the same Site to what it wraps.
+        provide_context(site.clone());
+        let main = body();
+        let css = format!("{}{}", site.storefront.tokens.css_variables(), STYLE);
+        let full_title = format!("{title} · {}", site.storefront.tokens.name);
+        let query = query.to_owned();
+        let html = view! {
+            <html lang="en">
+                <head>
+                    <meta charset="utf-8"/>
+                    <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                    <title>{full_title}</title>
+                    <style>{css}</style>
+                </head>
+                <body>
+                    <ThemeProvider site=site>
+                        <a class="skip" href="#main">"Skip to content"</a>
+                        <Header query=query/>
+                        <main id="main">{main}</main>
+                        <Footer/>
+                    </ThemeProvider>
+                </body>
+            </html>
+        }
+        .to_html();
+        format!("<!DOCTYPE html>{html}")
+    })
+}

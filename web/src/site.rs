@@ -120,9 +120,9 @@ pub fn format_money(minor: i64, currency: &str) -> String {
 /// the shipped one. See web/README.md for the contract.
 #[derive(Clone, Copy, Default)]
 pub struct Overrides {
-    pub product_card: Option<fn(&crate::components::CardData) -> leptos::prelude::AnyView>,
-    pub header: Option<fn(&crate::components::HeaderData) -> leptos::prelude::AnyView>,
-    pub footer: Option<fn(&crate::components::FooterData) -> leptos::prelude::AnyView>,
+    pub product_card: Option<fn(&crate::components::props::CardData) -> leptos::prelude::AnyView>,
+    pub header: Option<fn(&crate::components::props::HeaderData) -> leptos::prelude::AnyView>,
+    pub footer: Option<fn(&crate::components::props::FooterData) -> leptos::prelude::AnyView>,
 }
 
 impl std::fmt::Debug for Overrides {
