@@ -477,6 +477,13 @@ pub async fn run(
     search(&places, canaries).await
 }
 
+/// A postal code of `country`'s shape (the shared input library's example).
+pub(crate) fn postal_code_of(country: &str) -> String {
+    shopper_input::Country::parse(country)
+        .map(shopper_input::PostalCode::example)
+        .unwrap_or_else(|_| "1000".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,11 +551,4 @@ mod tests {
         assert_eq!(hidden(page, "csrf").as_deref(), Some("abc123"));
         assert_eq!(hidden(page, "attempt"), None);
     }
-}
-
-/// A postal code of `country`'s shape (the shared input library's example).
-pub(crate) fn postal_code_of(country: &str) -> String {
-    shopper_input::Country::parse(country)
-        .map(shopper_input::PostalCode::example)
-        .unwrap_or_else(|_| "1000".to_owned())
 }
