@@ -16,6 +16,15 @@
 //!
 //! # Layout
 //!
+//! - `app`: loading `spin.toml` into an application: components compiled and linked,
+//!   variables resolved (flags, runtime-config providers, environment, defaults), key-value
+//!   stores opened, `files` staged, outbound allow-lists parsed.
+//! - `server`: the HTTP server (hyper): one request from routing to the guest's response,
+//!   limits, the access log.
+//! - `router`: `[[trigger.http]]` routes and Spin's `spin-*` request headers.
+//! - `region`: the shopper's home region from the CDN's country header or cookie.
+//! - `outbound`: outgoing HTTP (allow-list, TLS, service chaining, region pinning).
+//! - `cache`: compiled components cached on disk.
 //! - `bindings`: the `bindgen!` output for the edge-host world.
 //! - `build`: building the components from source (tests, benchmarks, local run).
 //! - `kv`: key-value backends and the `wasi:keyvalue` host implementation.
@@ -43,5 +52,7 @@ pub mod router;
 pub mod runtime;
 pub mod server;
 pub mod sidecar;
+#[cfg(test)]
+mod snapshots;
 pub mod state;
 mod typed;

@@ -484,54 +484,14 @@ component = "shop"
         assert!(m.variables["key"].secret);
     }
 
-    /// Every `tests/ui/manifest/NAME.toml` must be refused with exactly the text in
-    /// `NAME.err`. Run with `BLESS=1` to rewrite the `.err` files after an intended change,
-    /// then review the diff. Spin 4.0.2 refuses each of these manifests too (the Spin
-    /// conformance test in `tests/e2e/spin.rs` runs it on them).
+    /// Every `tests/ui/manifest/NAME.toml` is refused with exactly its `NAME.err`. Spin 4.0.2
+    /// refuses each of these manifests too (`tests/e2e/spin.rs` runs it on them).
     #[test]
     fn every_invalid_manifest_is_refused_with_its_exact_message() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/manifest");
-        let bless = std::env::var_os("BLESS").is_some();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        let mut mismatches = Vec::new();
-        let mut checked = 0;
-        for path in &files {
-            let twin = match path.extension().and_then(|e| e.to_str()) {
-                Some("toml") => path.with_extension("err"),
-                Some("err") => {
-                    assert!(path.with_extension("toml").exists(), "stray {path:?}");
-                    continue;
-                }
-                _ => panic!("unexpected file {}", path.display()),
-            };
-            checked += 1;
-            let rendered = match Manifest::from_path(path) {
-                Ok(_) => "accepted\n".to_owned(),
-                Err(e) => format!("{e}\n"),
-            };
-            if bless {
-                std::fs::write(&twin, &rendered).unwrap();
-                continue;
-            }
-            let expected = std::fs::read_to_string(&twin)
-                .unwrap_or_else(|_| panic!("{} is missing: run with BLESS=1", twin.display()));
-            if expected != rendered {
-                mismatches.push(format!(
-                    "--- {}\nexpected:\n{expected}actual:\n{rendered}",
-                    path.display()
-                ));
-            }
-        }
-        assert!(
-            checked >= 10,
-            "only {checked} snapshots in {}",
-            dir.display()
-        );
-        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+        crate::snapshots::check("manifest", 10, |_, path| match Manifest::from_path(path) {
+            Ok(_) => "accepted\n".to_owned(),
+            Err(e) => format!("{e}\n"),
+        });
     }
 
     #[test]

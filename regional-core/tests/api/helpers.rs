@@ -94,6 +94,51 @@ pub fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ChildGuard {
     ChildGuard { child, stderr, url }
 }
 
+/// Starts `regional-core serve` for `region` on `database_url` with the sandbox PSP at
+/// `psp` and the grocer's merchant token, with `env` added to its environment.
+pub fn spawn_core(region: &str, database_url: &str, psp: &str, env: &[(&str, &str)]) -> ChildGuard {
+    let config = region_config_path();
+    let token = format!("grocer={GROCER_TOKEN}");
+    let mut all = vec![("DATABASE_URL", database_url)];
+    all.extend_from_slice(env);
+    spawn_binary(
+        &[
+            "serve",
+            "--region",
+            region,
+            "--region-config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--psp-url",
+            psp,
+            "--merchant-token",
+            &token,
+        ],
+        &all,
+    )
+}
+
+/// Seeds a loaf (`EUR` 2.14) with `stock` units in `de-fra-1` at the core at `base`;
+/// answers its SKU.
+pub async fn seed_loaf(base: &str, stock: i32) -> String {
+    let http = reqwest::Client::new();
+    let loaf = sku();
+    let r = http.put(format!("{base}/v1/admin/products/{loaf}")).bearer_auth(GROCER_TOKEN)
+        .json(&json!({"title": "Loaf", "category": "bakery", "unit": "1", "tax_category": "food", "prices": {"EUR": 214}}))
+        .send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{base}/v1/admin/stock"))
+        .bearer_auth(GROCER_TOKEN)
+        .json(&json!({"sku": loaf, "warehouse": "de-fra-1", "delta": stock, "reason": "delivery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    loaf
+}
+
 impl ChildGuard {
     pub fn id(&self) -> u32 {
         self.child.id()

@@ -1,46 +1,16 @@
 //! No personal data in the core's log at any level: a shopper with unique strings checks
 //! out against the real binary logging at `trace`, and the log is searched for them.
 
-use serde_json::json;
-
 use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shoppers_details_never_reach_the_log_even_at_trace() {
     let (db_name, database_url) = create_database().await;
     let psp = spawn_psp(&[]);
-    let config = region_config_path();
-    let core = spawn_binary(
-        &[
-            "serve",
-            "--region",
-            "eu-west",
-            "--region-config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--psp-url",
-            &psp.url,
-            "--merchant-token",
-            &format!("grocer={GROCER_TOKEN}"),
-        ],
-        &[("DATABASE_URL", &database_url), ("RUST_LOG", "trace")],
-    );
+    let core = spawn_core("eu-west", &database_url, &psp.url, &[("RUST_LOG", "trace")]);
     let http = reqwest::Client::new();
     let base = core.url.clone();
-    let loaf = sku();
-    let r = http.put(format!("{base}/v1/admin/products/{loaf}")).bearer_auth(GROCER_TOKEN)
-        .json(&json!({"title": "Loaf", "category": "bakery", "unit": "1", "tax_category": "food", "prices": {"EUR": 214}}))
-        .send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let r = http
-        .post(format!("{base}/v1/admin/stock"))
-        .bearer_auth(GROCER_TOKEN)
-        .json(&json!({"sku": loaf, "warehouse": "de-fra-1", "delta": 5, "reason": "delivery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let loaf = seed_loaf(&base, 5).await;
 
     let unique = uuid::Uuid::new_v4().simple().to_string();
     let email = format!("logcanary-{unique}@example.org");

@@ -74,23 +74,11 @@ struct Cores {
 
 impl Cores {
     fn spawn(&self) -> ChildGuard {
-        let config = region_config_path();
-        spawn_binary(
+        spawn_core(
+            "us-east",
+            &self.database_url,
+            &self.psp,
             &[
-                "serve",
-                "--region",
-                "us-east",
-                "--region-config",
-                config.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-                "--psp-url",
-                &self.psp,
-                "--merchant-token",
-                &format!("grocer={GROCER_TOKEN}"),
-            ],
-            &[
-                ("DATABASE_URL", &self.database_url),
                 ("MERIDIAN_DB_POOL", "6"),
                 ("MERIDIAN_RESERVATION_TTL_SECS", "20"),
             ],
