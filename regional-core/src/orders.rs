@@ -280,7 +280,6 @@ struct Move {
     operation: &'static str,
     /// Scopes the PSP idempotency key, so a retry repeats the same operation.
     key_scope: String,
-    amount: Option<i64>,
     from: Status,
     to: Status,
     reason: &'static str,
@@ -305,7 +304,7 @@ async fn settle_and_move(
     };
     let key = derived_key(&m.key_scope, &p.idempotency_key);
     app.payments
-        .settle(provider, payment_id, m.operation, &key, m.amount)
+        .settle(provider, payment_id, m.operation, &key, None)
         .await
         .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
     let tx = client.transaction().await?;
@@ -336,7 +335,6 @@ pub async fn cancel(
             let m = Move {
                 operation: "void",
                 key_scope: "void".into(),
-                amount: None,
                 from: Status::Confirmed,
                 to: Status::Cancelled,
                 reason: "cancelled; payment voided",
@@ -380,7 +378,6 @@ pub async fn fulfil(
             let m = Move {
                 operation: "capture",
                 key_scope: "capture".into(),
-                amount: None,
                 from: Status::Confirmed,
                 to: Status::Fulfilled,
                 reason: "fulfilled; payment captured",
