@@ -42,10 +42,11 @@ async fn a_shopper_walks_through_in_chromium_with_and_without_javascript() {
         "fr-lyo-1",
     )
     .await;
+    // The product and its stock hint come in separate relay batches: wait for the hint.
     until_published(
         &format!("{}/p/BAGUETTE-BR", world.edge),
         &[("x-meridian-country", "FR")],
-        "Crusty baguette",
+        "In stock",
     )
     .await;
     let edge = world.edge.clone();

@@ -45,13 +45,13 @@ async fn seed_catalogue(world: &'static World) {
     until_published(
         &format!("{}/p/MILK-PG", world.edge),
         &[("x-meridian-country", "DE")],
-        "Whole milk",
+        "Only 3 left",
     )
     .await;
     until_published(
         &format!("{}/p/MILK-PG", world.edge),
         &[("x-meridian-country", "US")],
-        "Whole milk",
+        "Only 3 left",
     )
     .await;
     until_published(

@@ -21,12 +21,8 @@ async fn a_shopper_buys_a_loaf_of_bread_end_to_end() {
     )
     .await;
     let france = [("x-meridian-country", "FR")];
-    until_published(
-        &format!("{}/p/BREAD-E2E", world.edge),
-        &france,
-        "Country sourdough loaf",
-    )
-    .await;
+    // The product and its stock are published in separate relay batches: wait for both.
+    until_published(&format!("{}/p/BREAD-E2E", world.edge), &france, "In stock").await;
 
     let shopper = Shopper::new(&world.edge, "FR");
     // Home → search → product.
