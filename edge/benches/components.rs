@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use edge::bindings::catalogue::{GuestIndices, PageRequest, Sort};
 use edge::bindings::types::Scope;
-use edge::config::Variables;
-use edge::kv::{Backend, MemoryBackend, Stores};
+use edge::data::Variables;
+use edge::data::{Backend, MemoryBackend, Stores};
 use edge::runtime::Runtime;
 use projections::{encode, keys};
 
@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    let paths = edge::build::build_components()?;
+    let paths = guest_build::build_components()?;
     let runtime = Runtime::new()?;
     let loaded = runtime.load(&paths[0])?;
     let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());

@@ -32,8 +32,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use edge::app::{App, AppOptions, KeyValue};
-use edge::kv::{Backend, MemoryBackend};
+use edge::app::{App, AppOptions};
+use edge::data::KeyValue;
+use edge::data::{Backend, MemoryBackend};
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
 use edge::server::{Node, NodeOptions};
@@ -188,7 +189,7 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    edge::build::build_all()?;
+    guest_build::build_all()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -279,7 +280,7 @@ fn main() -> anyhow::Result<()> {
                 "cli".into(),
                 "--addr".into(),
                 address.to_string(),
-                edge::build::component_path("edge-hello")
+                guest_build::component_path("edge-hello")
                     .display()
                     .to_string(),
             ]
@@ -473,7 +474,7 @@ fn spin_pair(
     let url = format!("{}/{db}", base.trim_end_matches('/'));
     let mut connection = redis::Client::open(url.as_str())?.get_connection()?;
     redis::cmd("FLUSHDB").query::<()>(&mut connection)?;
-    let redis: Arc<dyn Backend> = Arc::new(edge::kv::RedisBackend::open(&url)?);
+    let redis: Arc<dyn Backend> = Arc::new(edge::data::RedisBackend::open(&url)?);
     for (k, v) in projections::fixtures::demo_storefront(10_000) {
         redis.set(&k, &v)?;
     }

@@ -7,8 +7,8 @@ wasmtime::component::bindgen!({
     world: "meridian:edge/edge-host",
     imports: { default: trappable },
     with: {
-        "wasi:keyvalue/store.bucket": crate::kv::Bucket,
-        "wasi:keyvalue/atomics.cas": crate::kv::Cas,
+        "wasi:keyvalue/store.bucket": crate::data::key_value::Bucket,
+        "wasi:keyvalue/atomics.cas": crate::data::key_value::Cas,
     },
 });
 

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use edge::app::{App, AppOptions, KeyValue};
+use edge::app::{App, AppOptions};
+use edge::data::KeyValue;
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
 use edge::server::{HEALTH_PATH, Node};
@@ -212,8 +213,8 @@ impl Up {
         );
 
         let tls = match &self.ca_cert {
-            Some(path) => edge::outbound::Tls::with_extra_roots(path)?,
-            None => edge::outbound::Tls::default(),
+            Some(path) => edge::host::outbound::Tls::with_extra_roots(path)?,
+            None => edge::host::outbound::Tls::default(),
         };
         let options = edge::server::NodeOptions {
             telemetry: telemetry.clone(),

@@ -4,20 +4,19 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use sha2::{Digest, Sha256};
-use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, ComponentExportIndex, Func, HasSelf, InstancePre, Linker};
-use wasmtime::{AsContextMut, StoreContextMut};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings::EdgeHost;
-use crate::config::Variables;
-use crate::kv::Stores;
-use crate::state::{Access, State};
+use crate::data::{Stores, Variables};
+use crate::state::State;
+
+/// The export that marks a WASIp3 HTTP component.
+pub const HANDLER_EXPORT: &str = "wasi:http/handler@0.3";
 
 /// How much of each memory slot stays resident between instances.
 pub const KEEP_RESIDENT: usize = 4 << 20;
@@ -83,19 +82,6 @@ impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Loaded").finish_non_exhaustive()
     }
-}
-
-/// One import of a component satisfied by another component's export of the same
-/// interface (`[component.<id>.dependencies]`).
-#[derive(Debug, Clone)]
-pub struct Dependency {
-    /// The import, e.g. `meridian:catalogue/catalogue@0.1.0`.
-    pub import: String,
-    /// The export of `provider` that satisfies it (usually the same name).
-    pub export: String,
-    pub provider: Loaded,
-    /// What the dependency may use of the importing component's configuration.
-    pub access: Access,
 }
 
 impl Runtime {
@@ -169,32 +155,28 @@ impl Runtime {
     /// Compiles the component at `path` (or reads it from the cache) and resolves its
     /// imports.
     pub fn load(&self, path: &Path) -> anyhow::Result<Loaded> {
-        self.load_with(path, &[])
+        self.load_linked(path, |_, _, _| Ok(()))
     }
 
-    /// Like [`Runtime::load`], with some imports satisfied by other components.
-    pub fn load_with(&self, path: &Path, dependencies: &[Dependency]) -> anyhow::Result<Loaded> {
+    /// Like [`Runtime::load`], after `link` has defined more imports in the component's
+    /// linker (its dependencies: [`crate::dependency::load`]); `link` is told whether the
+    /// component is a WASIp3 one.
+    pub fn load_linked(
+        &self,
+        path: &Path,
+        link: impl FnOnce(&mut Linker<State>, &Component, bool) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Loaded> {
         let component = self.compile(path)?;
         let p3 = component
             .component_type()
             .exports(&self.engine)
-            .any(|(name, _)| name.starts_with(crate::p3::HANDLER_EXPORT));
+            .any(|(name, _)| name.starts_with(HANDLER_EXPORT));
         let mut linker = if p3 {
             self.linker_p3.clone()
         } else {
             self.linker.clone()
         };
-        for dependency in dependencies {
-            let slot = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
-            link_dependency(&self.engine, &mut linker, &component, slot, dependency, p3)
-                .with_context(|| {
-                    format!(
-                        "failed to link {} of {} to its dependency",
-                        dependency.import,
-                        path.display()
-                    )
-                })?;
-        }
+        link(&mut linker, &component, p3)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -262,7 +244,7 @@ fn p3_linker(engine: &Engine) -> anyhow::Result<Linker<State>> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
-    crate::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    crate::host::spin_v3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
     EdgeHost::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)
         .map_err(anyhow::Error::from)?;
     Ok(linker)
@@ -281,189 +263,4 @@ fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("failed to start the epoch ticker thread");
-}
-
-/// Slots name the instances of dependencies in a store ([`State::dependencies`]); each
-/// link of an import to a provider gets its own, so a dependency's dependency never finds
-/// its importer's instance.
-static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
-
-/// Every function of the interface `dependency.import`, with where the provider exports it.
-fn dependency_functions(
-    engine: &Engine,
-    importer: &Component,
-    dependency: &Dependency,
-) -> anyhow::Result<Vec<(String, ComponentExportIndex)>> {
-    let importer_type = importer.component_type();
-    let imported = importer_type
-        .get_import(engine, &dependency.import)
-        .ok_or_else(|| anyhow!("the component does not import {}", dependency.import))?;
-    let ComponentItem::ComponentInstance(interface) = imported.ty else {
-        return Err(anyhow!("{} is not an interface", dependency.import));
-    };
-    let provider = &dependency.provider.component;
-    let exported = provider
-        .get_export_index(None, dependency.export.as_str())
-        .ok_or_else(|| anyhow!("the dependency does not export {}", dependency.export))?;
-    let mut functions = Vec::new();
-    for (name, item) in interface.exports(engine) {
-        if !matches!(item.ty, ComponentItem::ComponentFunc(_)) {
-            continue;
-        }
-        let function = provider
-            .get_export_index(Some(&exported), name)
-            .ok_or_else(|| anyhow!("the dependency's {} has no {name}", dependency.export))?;
-        functions.push((name.to_owned(), function));
-    }
-    Ok(functions)
-}
-
-/// One call into a dependency, under way: what it replaced in the caller's store.
-pub(crate) struct DependencyCall {
-    previous: Access,
-    traced: Option<(meridian_telemetry::opentelemetry::Context, Instant)>,
-}
-
-impl DependencyCall {
-    /// Gives the store the dependency's view of the importer's configuration and, with
-    /// telemetry on, a span for the call that calls it makes nest under.
-    pub(crate) fn enter(
-        state: &mut State,
-        access: Access,
-        interface: &str,
-        function: &str,
-    ) -> Self {
-        let previous = std::mem::replace(&mut state.access, access);
-        let traced = state.trace.as_mut().map(|trace| {
-            let call = trace.observe.call_span(&trace.cx, interface, function);
-            let caller = std::mem::replace(&mut trace.cx, call);
-            (caller, Instant::now())
-        });
-        Self { previous, traced }
-    }
-
-    /// Gives the store back what [`DependencyCall::enter`] replaced and ends the span.
-    pub(crate) fn leave(self, state: &mut State, failed: bool, interface: &str, function: &str) {
-        state.access = self.previous;
-        if let (Some((caller, started)), Some(trace)) = (self.traced, state.trace.as_mut()) {
-            let call = std::mem::replace(&mut trace.cx, caller);
-            if failed {
-                meridian_telemetry::fail(&call, "trap");
-            }
-            trace
-                .observe
-                .call_done(interface, function, started.elapsed());
-        }
-    }
-}
-
-/// Defines every function of `dependency.import` in `linker` as a call into the
-/// provider (typed for Meridian's own interfaces: [`crate::typed`]), instantiated on its
-/// first call (a page that never searches never pays for the catalogue's instantiation): in
-/// the caller's own store for a WASIp2 importer; for a WASIp3 importer (`in_sidecar`), in
-/// the request's sidecar store.
-///
-/// A WASIp3 importer's store runs in an async event loop, where a host function cannot
-/// call into another instance; so each call is sent to the sidecar ([`crate::sidecar`]),
-/// where the provider runs as it would for a WASIp2 importer, and the importer waits for
-/// its results. Its calls are synchronous (the interfaces have no `async` functions), so
-/// its instance waits for each one to return.
-fn link_dependency(
-    engine: &Engine,
-    linker: &mut Linker<State>,
-    importer: &Component,
-    slot: usize,
-    dependency: &Dependency,
-    in_sidecar: bool,
-) -> anyhow::Result<()> {
-    let mut instance = linker
-        .instance(&dependency.import)
-        .map_err(anyhow::Error::from)?;
-    for (name, function) in dependency_functions(engine, importer, dependency)? {
-        let pre = dependency.provider.pre.clone();
-        let access = dependency.access;
-        let interface: Arc<str> = dependency.import.as_str().into();
-        let function_name: Arc<str> = name.as_str().into();
-        if !in_sidecar {
-            let target = crate::typed::Target {
-                slot,
-                pre: pre.clone(),
-                function,
-                access,
-                interface: interface.clone(),
-                function_name: function_name.clone(),
-            };
-            if crate::typed::define(&mut instance, &dependency.import, target)
-                .map_err(anyhow::Error::from)?
-            {
-                continue;
-            }
-        }
-        let defined = if in_sidecar {
-            instance.func_new_async(&name, move |mut store, _ty, params, results| {
-                let call = crate::sidecar::Call {
-                    slot,
-                    pre: pre.clone(),
-                    function,
-                    access,
-                    params: params.to_vec(),
-                    results: results.len(),
-                };
-                let interface = interface.clone();
-                let function_name = function_name.clone();
-                Box::new(async move {
-                    let entered =
-                        DependencyCall::enter(store.data_mut(), access, &interface, &function_name);
-                    let outcome = crate::sidecar::call(store.data_mut(), call).await;
-                    entered.leave(
-                        store.data_mut(),
-                        outcome.is_err(),
-                        &interface,
-                        &function_name,
-                    );
-                    for (slot, value) in results.iter_mut().zip(outcome?) {
-                        *slot = value;
-                    }
-                    Ok(())
-                })
-            })
-        } else {
-            instance.func_new(&name, move |mut store, _ty, params, results| {
-                let call =
-                    DependencyCall::enter(store.data_mut(), access, &interface, &function_name);
-                let outcome = provider_func(store.as_context_mut(), slot, &pre, function)
-                    .and_then(|func| func.call(&mut store, params, results));
-                call.leave(
-                    store.data_mut(),
-                    outcome.is_err(),
-                    &interface,
-                    &function_name,
-                );
-                outcome
-            })
-        };
-        defined.map_err(anyhow::Error::from)?;
-    }
-    Ok(())
-}
-
-/// The provider's function `function`, from its instance in `slot` of the store, made from
-/// `pre` on the first call.
-pub(crate) fn provider_func(
-    mut store: StoreContextMut<'_, State>,
-    slot: usize,
-    pre: &InstancePre<State>,
-    function: ComponentExportIndex,
-) -> wasmtime::Result<Func> {
-    let provider = match store.data().dependencies.get(&slot) {
-        Some(instance) => *instance,
-        None => {
-            let instance = pre.instantiate(&mut store)?;
-            store.data_mut().dependencies.insert(slot, instance);
-            instance
-        }
-    };
-    provider
-        .get_func(&mut store, function)
-        .ok_or_else(|| wasmtime::format_err!("the dependency lost a function"))
 }

@@ -12,31 +12,30 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
-use wasmtime_wasi_http::{WasiBody, WasiHttpView};
+use wasmtime_wasi_http::WasiBody;
 
 use meridian_telemetry::Telemetry;
 use meridian_telemetry::opentelemetry::Context;
 
-use crate::app::{App, AppComponent, HttpHandler};
+use crate::app::{App, AppComponent};
+use crate::handler::outcome::full;
+use crate::handler::{Failure, Guest};
+use crate::host::outbound::{Chain, Origin, Outbound, ResponseFuture, Tls};
 use crate::observe::{Observe, Trace};
-use crate::outbound::{Chain, Origin, Outbound, ResponseFuture, Tls};
 use crate::region::{COUNTRY_HEADER, REGION_HEADER, RegionRouting, Shopper, Source};
 use crate::runtime::Runtime;
-use crate::state::State;
 
 /// The node's own health endpoint (never routed to a component).
 pub const HEALTH_PATH: &str = "/_edge/healthz";
 
 /// A running application and what serves it.
 pub struct Node {
-    pub runtime: Runtime,
+    pub runtime: Arc<Runtime>,
     pub app: App,
     pub regions: RegionRouting,
     cores: Vec<(String, Origin)>,
@@ -60,87 +59,6 @@ impl std::fmt::Debug for Node {
             .field("app", &self.app.name)
             .finish_non_exhaustive()
     }
-}
-
-/// Why a request did not get the component's own response.
-#[derive(Debug)]
-pub enum Failure {
-    NotFound,
-    Busy,
-    BodyTooLarge,
-    BadRequest(&'static str),
-    Deadline,
-    Memory,
-    Trap(String),
-}
-
-impl Failure {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Busy | Self::Deadline | Self::Memory => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Trap(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// A stable code for logs and the `x-meridian-error` header.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound => "not_found",
-            Self::Busy => "busy",
-            Self::BodyTooLarge => "body_too_large",
-            Self::BadRequest(_) => "bad_request",
-            Self::Deadline => "deadline",
-            Self::Memory => "memory",
-            Self::Trap(_) => "trap",
-        }
-    }
-
-    fn page(&self) -> Response<WasiBody> {
-        let (title, text) = match self {
-            Self::NotFound => ("Page not found", "There is no page at this address."),
-            Self::Busy => (
-                "Busy",
-                "The shop is very busy right now. Please try again in a moment.",
-            ),
-            Self::BodyTooLarge => (
-                "Request too large",
-                "What was sent is larger than the shop accepts.",
-            ),
-            Self::BadRequest(why) => ("Bad request", *why),
-            Self::Deadline | Self::Memory => (
-                "Temporarily unavailable",
-                "This page took too long to prepare. Please try again in a moment.",
-            ),
-            Self::Trap(_) => (
-                "Something went wrong",
-                "This page could not be shown. Please try again in a moment.",
-            ),
-        };
-        let html = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>\n"
-        );
-        let mut response = Response::new(full(html));
-        *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        headers.insert("x-meridian-error", HeaderValue::from_static(self.code()));
-        if matches!(self, Self::Busy | Self::Deadline | Self::Memory) {
-            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        response
-    }
-}
-
-fn full(body: impl Into<Bytes>) -> WasiBody {
-    Full::new(body.into())
-        .map_err(|never: Infallible| match never {})
-        .boxed_unsync()
 }
 
 /// Headers a client may not send: the node sets them.
@@ -171,7 +89,7 @@ impl Node {
         let cores = app.core_origins(&regions.config);
         let permits = Arc::new(Semaphore::new(runtime.limits().max_instances));
         Arc::new(Self {
-            runtime,
+            runtime: Arc::new(runtime),
             app,
             regions,
             cores,
@@ -376,44 +294,20 @@ impl Node {
             trace: trace.clone(),
             tls: self.tls.clone(),
         };
-        let state = component_state(&component, &outbound, trace.as_ref());
-        let state = if matches!(handler, HttpHandler::P3(_)) {
-            // Its dependencies, if it calls any, run in a store of their own.
-            let node = self.clone();
-            let component = component.clone();
-            let outbound = outbound.clone();
-            let trace = trace.clone();
-            state.with_sidecar(Box::new(move || {
-                node.runtime
-                    .store_for(component_state(&component, &outbound, trace.as_ref()))
-            }))
-        } else {
-            state
-        };
+        let guest = Arc::new(Guest {
+            runtime: self.runtime.clone(),
+            component,
+            outbound,
+            trace,
+        });
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let node = self.clone();
         let runtime = tokio::runtime::Handle::current();
         // A guest runs on a blocking thread, never on the threads that accept and answer
         // connections: a busy or looping guest holds up only its own request.
         let task = tokio::task::spawn_blocking(move || -> Result<(), Failure> {
             // Held until the guest has written its whole body.
             let _permit = permit;
-            let started = Instant::now();
-            let mut store = node.runtime.store_for(state);
-            let outcome = match handler {
-                HttpHandler::P2(pre) => run_p2(&mut store, &pre, request, sender),
-                HttpHandler::P3(pre) => runtime.block_on(run_p3(&mut store, &pre, request, sender)),
-            };
-            let outcome = outcome.map_err(|e| classify(&e, store.data()));
-            if let Some(trace) = &trace {
-                if let Err(failure) = &outcome {
-                    meridian_telemetry::fail(&trace.cx, failure.code());
-                }
-                trace
-                    .observe
-                    .call_done(&component.id, "handle", started.elapsed());
-            }
-            outcome
+            guest.serve(handler, request, sender, &runtime)
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
@@ -426,164 +320,6 @@ impl Node {
             },
         }
     }
-}
-
-/// Where a guest's response head goes: to the shopper's connection.
-type ResponseSender = tokio::sync::oneshot::Sender<Result<Response<WasiBody>, Failure>>;
-
-/// Runs a WASIp2 component's `wasi:http/incoming-handler#handle`: the guest sets the
-/// response through its outparam and writes the body as it goes.
-fn run_p2(
-    store: &mut wasmtime::Store<State>,
-    pre: &wasmtime_wasi_http::p2::bindings::sync::ProxyPre<State>,
-    request: Request<WasiBody>,
-    sender: ResponseSender,
-) -> wasmtime::Result<()> {
-    let Ok(request) = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, request)
-    else {
-        let _ = sender.send(Err(Failure::BadRequest("The request has no Host header.")));
-        return Ok(());
-    };
-    let out = store
-        .data_mut()
-        .http()
-        .new_response_outparam_from_callback(move |answer| {
-            let _ = sender.send(answer.map_err(|code| {
-                Failure::Trap(format!("the component answered an error: {code:?}"))
-            }));
-        })?;
-    let proxy = pre.instantiate(&mut *store)?;
-    proxy
-        .wasi_http_incoming_handler()
-        .call_handle(&mut *store, request, out)
-}
-
-/// The state of a store that runs `component` (or its dependencies) for one request.
-fn component_state(component: &AppComponent, outbound: &Outbound, trace: Option<&Trace>) -> State {
-    State::new(component.stores.clone(), component.variables.clone())
-        .with_wasi(
-            &component.environment,
-            component.files.as_ref().map(|f| f.path()),
-        )
-        .with_outbound(Box::new(outbound.clone()))
-        .with_trace(trace.cloned())
-}
-
-/// Runs a WASIp3 component's `wasi:http/handler#handle` in the store's event loop, sends the
-/// response head as soon as the guest returns it, then keeps the loop running while it
-/// forwards the body, so a streamed body reaches the shopper as the guest writes it.
-async fn run_p3(
-    store: &mut wasmtime::Store<State>,
-    pre: &wasmtime_wasi_http::p3::bindings::ServicePre<State>,
-    request: Request<WasiBody>,
-    sender: ResponseSender,
-) -> wasmtime::Result<()> {
-    let Some(request) = with_authority(request) else {
-        let _ = sender.send(Err(Failure::BadRequest("The request has no Host header.")));
-        return Ok(());
-    };
-    let service = pre.instantiate_async(&mut *store).await?;
-    store
-        .run_concurrent(async move |accessor| -> wasmtime::Result<()> {
-            let (request, request_io) = accessor.with(|mut access| {
-                let (request, io) =
-                    wasmtime_wasi_http::p3::Request::from_http(access.get().http().hooks, request);
-                let io: std::pin::Pin<
-                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                > = Box::pin(io);
-                (request, io)
-            });
-            let response = match service.handle(accessor, request).await? {
-                Ok(response) => response,
-                Err(code) => {
-                    let _ = sender.send(Err(Failure::Trap(format!(
-                        "the component answered an error: {code:?}"
-                    ))));
-                    return Ok(());
-                }
-            };
-            let response =
-                accessor.with(|mut access| response.into_http(&mut access, request_io))?;
-            let (head, mut body) = response.into_parts();
-            let (tx, channel) = http_body_util::channel::Channel::new(2);
-            if sender
-                .send(Ok(Response::from_parts(head, channel.boxed_unsync())))
-                .is_err()
-            {
-                return Ok(());
-            }
-            let mut tx = BodySender(Some(tx));
-            while let Some(frame) = body.frame().await {
-                let Some(sending) = tx.0.as_mut() else { break };
-                match frame {
-                    // The shopper went away: nobody wants the rest.
-                    Ok(frame) => {
-                        if sending.send(frame).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        if let Some(sending) = tx.0.take() {
-                            sending.abort(e);
-                        }
-                    }
-                }
-            }
-            tx.finish();
-            Ok(())
-        })
-        .await?
-}
-
-/// The sending half of a streamed response body. Dropped before [`BodySender::finish`]
-/// (the guest trapped or ran out of time mid-body), it aborts the body, so the shopper's
-/// connection is cut rather than the page ending as if it were whole.
-struct BodySender(Option<http_body_util::channel::Sender<Bytes, wasmtime_wasi_http::Error>>);
-
-impl BodySender {
-    fn finish(mut self) {
-        self.0.take();
-    }
-}
-
-impl Drop for BodySender {
-    fn drop(&mut self) {
-        if let Some(sender) = self.0.take() {
-            sender.abort(wasmtime_wasi_http::Error::InternalError(Some(
-                "the component stopped before finishing its response".into(),
-            )));
-        }
-    }
-}
-
-/// The request with an absolute URI (`http://<host><path>`), as a WASIp3 guest expects its
-/// authority and scheme; `None` without a usable `Host` header.
-fn with_authority(request: Request<WasiBody>) -> Option<Request<WasiBody>> {
-    let (mut parts, body) = request.into_parts();
-    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
-    let authority = http::uri::Authority::try_from(host).ok()?;
-    let mut uri = std::mem::take(&mut parts.uri).into_parts();
-    uri.scheme = Some(http::uri::Scheme::HTTP);
-    uri.authority = Some(authority);
-    if uri.path_and_query.is_none() {
-        uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
-    }
-    parts.uri = http::Uri::from_parts(uri).ok()?;
-    Some(Request::from_parts(parts, body))
-}
-
-/// Names why a guest call failed: the CPU deadline, the memory cap, or a trap.
-fn classify(error: &wasmtime::Error, state: &State) -> Failure {
-    if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
-        return Failure::Deadline;
-    }
-    if state.memory_exceeded() {
-        return Failure::Memory;
-    }
-    Failure::Trap(format!("{error:#}"))
 }
 
 /// Service chaining: a request to `http://<component>.spin.internal` runs on that

@@ -10,14 +10,16 @@ use wasmtime::component::{Instance, ResourceTable};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use crate::config::Variables;
-use crate::kv::Stores;
+use crate::data::key_value::Stores;
+use crate::data::variables::Variables;
+use crate::dependency::sidecar::{MakeStore, Sidecar};
+use crate::host::outbound::DenyAll;
 
 pub struct State {
     pub(crate) wasi: WasiCtx,
     pub(crate) http: WasiHttpCtx,
     pub(crate) hooks: Box<dyn WasiHttpHooks>,
-    deny: crate::outbound::DenyAll,
+    deny: DenyAll,
     pub(crate) table: ResourceTable,
     pub(crate) stores: Stores,
     pub(crate) variables: Arc<Variables>,
@@ -29,8 +31,8 @@ pub struct State {
     pub(crate) limiter: MemoryLimiter,
     /// The trace this store's spans belong to; `None` when telemetry is off.
     pub(crate) trace: Option<crate::observe::Trace>,
-    /// Where a WASIp3 component's dependencies run ([`crate::sidecar`]).
-    pub(crate) sidecar: Option<crate::sidecar::Sidecar>,
+    /// Where a WASIp3 component's dependencies run ([`crate::dependency::sidecar`]).
+    pub(crate) sidecar: Option<Sidecar<State>>,
 }
 
 /// Which parts of its component's configuration running code may use.
@@ -72,8 +74,8 @@ impl State {
         Self {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
-            hooks: Box::new(crate::outbound::DenyAll),
-            deny: crate::outbound::DenyAll,
+            hooks: Box::new(DenyAll),
+            deny: DenyAll,
             table: ResourceTable::new(),
             stores,
             variables,
@@ -116,8 +118,8 @@ impl State {
 
     /// Runs the dependencies of this store's (WASIp3) component in a store `make` makes
     /// on their first call.
-    pub fn with_sidecar(mut self, make: crate::sidecar::MakeStore) -> Self {
-        self.sidecar = Some(crate::sidecar::Sidecar::new(make));
+    pub fn with_sidecar(mut self, make: MakeStore<State>) -> Self {
+        self.sidecar = Some(Sidecar::new(make));
         self
     }
 
@@ -198,6 +200,3 @@ impl WasiHttpView for State {
         }
     }
 }
-
-// The shared types interface has no functions: nothing to provide.
-impl crate::bindings::types::Host for State {}

@@ -37,12 +37,13 @@ use region_config::Slug;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
 use crate::db::Cached;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::inventory;
 use crate::orders::{self, Status};
 use crate::outbox;
@@ -50,15 +51,33 @@ use crate::payments::{Authorization, derived_key};
 use crate::pricing::{self, LineInput, Quote, QuoteCheck};
 
 /// What the shopper gets back for a confirmed order (and, byte for byte, on every replay).
-#[derive(Debug, Serialize)]
-struct Confirmation<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Confirmation<'a> {
     order_id: Uuid,
+    /// `confirmed`.
     status: &'static str,
+    /// The shopper's bearer token for `GET /v1/orders/{id}` and cancel.
     order_access_token: &'a str,
     #[serde(flatten)]
     quote: &'a Quote,
 }
 
+/// `POST /v1/checkouts`: reprices the cart, reserves the stock and authorises the payment.
+#[utoipa::path(
+    post,
+    path = "/v1/checkouts",
+    tag = "shopper",
+    params(("Idempotency-Key" = String, Header, description = "Unique per attempt; a retry with the same key and body answers the first response")),
+    request_body = request::Body,
+    responses(
+        (status = 201, description = "The order is confirmed", body = Confirmation),
+        (status = 402, description = "The payment was declined", body = ErrorBody),
+        (status = 409, description = "Out of stock, price changed, or this key is in flight", body = ErrorBody),
+        (status = 421, description = "The shopper's country belongs to another region", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -454,33 +473,14 @@ async fn stored_quote(
     let view = orders::view(tx, order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    let lines = tx
-        .query_cached(
-            "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp
-             FROM order_lines WHERE order_id = $1 ORDER BY line_no",
-            &[&order_id],
-        )
-        .await?
-        .iter()
-        .map(|l| pricing::PricedLine {
-            sku: l.get(0),
-            quantity: l.get(1),
-            unit_price_minor: l.get(2),
-            line_total_minor: l.get(3),
-            tax_minor: l.get(4),
-            tax_rate_bp: u32::try_from(l.get::<_, i32>(5)).unwrap_or_default(),
-        })
-        .collect();
-    let subtotal = view["subtotal_minor"].as_i64().unwrap_or_default();
-    let total = view["total_minor"].as_i64().unwrap_or_default();
     Ok(Quote {
-        currency: view["currency"].as_str().unwrap_or_default().to_owned(),
+        currency: view.currency,
         prices_include_tax,
-        lines,
-        subtotal_minor: subtotal,
-        tax_minor: view["tax_minor"].as_i64().unwrap_or_default(),
-        discount_minor: view["discount_minor"].as_i64().unwrap_or_default(),
-        total_minor: total,
+        lines: view.lines,
+        subtotal_minor: view.subtotal_minor,
+        tax_minor: view.tax_minor,
+        discount_minor: view.discount_minor,
+        total_minor: view.total_minor,
         priced: None,
     })
 }

@@ -7,7 +7,29 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// The body of every error the API answers: `{"error": {"code", "message", ...}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong. Besides `code` and `message`, keys name details where they apply:
+/// `field` (the request field to fix), `reason` (why the input library refused it),
+/// `parameter`, `sku`, `status`, `lines` and others named with each error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `invalid_field`, `not_found`, `insufficient_stock`.
+    pub code: String,
+    /// For people; may change.
+    pub message: String,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub details: Map<String, Value>,
+}
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -86,26 +108,28 @@ impl ApiError {
 
     /// The body a client sees.
     pub fn body(&self) -> Value {
-        match self {
+        let (code, message, details) = match self {
             Self::User {
                 code,
                 message,
                 details,
                 ..
-            } => {
-                let mut error = details.clone();
-                error.insert("code".into(), json!(code));
-                error.insert("message".into(), json!(message));
-                json!({ "error": error })
-            }
-            Self::Internal(_) => {
-                json!({"error": {"code": "internal", "message": "internal error"}})
-            }
-            Self::PaymentUnavailable(_) => json!({"error": {
-                "code": "payment_unavailable",
-                "message": "the payment provider did not answer; retry with the same Idempotency-Key"
-            }}),
-        }
+            } => (*code, message.as_str(), details.clone()),
+            Self::Internal(_) => ("internal", "internal error", Map::new()),
+            Self::PaymentUnavailable(_) => (
+                "payment_unavailable",
+                "the payment provider did not answer; retry with the same Idempotency-Key",
+                Map::new(),
+            ),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: message.to_owned(),
+                details,
+            },
+        };
+        serde_json::to_value(body).unwrap_or_default()
     }
 }
 

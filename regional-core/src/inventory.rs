@@ -14,13 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use deadpool_postgres::GenericClient;
 use region_config::{CountryCode, Region};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
 use crate::db::Cached;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::outbox;
 
 /// A line's SKU could not be (fully) reserved.
@@ -233,7 +234,8 @@ async fn end_reservations(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+/// An audited change of one SKU's stock in one warehouse.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Adjustment {
     pub sku: String,
@@ -243,12 +245,64 @@ pub struct Adjustment {
     pub reason: String,
 }
 
+/// One SKU's stock in one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Level {
+    pub on_hand: i32,
+    /// Held by checkouts not yet fulfilled or cancelled.
+    pub reserved: i32,
+    /// `on_hand - reserved`.
+    pub available: i32,
+}
+
+impl Level {
+    fn new(on_hand: i32, reserved: i32) -> Self {
+        Self {
+            on_hand,
+            reserved,
+            available: on_hand - reserved,
+        }
+    }
+}
+
+/// A warehouse's stock after an adjustment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Adjusted {
+    pub sku: String,
+    pub warehouse: String,
+    #[serde(flatten)]
+    pub level: Level,
+}
+
+/// A SKU's authoritative availability.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Availability {
+    pub sku: String,
+    /// Across the region's warehouses.
+    pub available: i64,
+    /// By warehouse id.
+    pub warehouses: BTreeMap<String, Level>,
+}
+
 /// `POST /v1/admin/stock`: adjusts on-hand stock of one SKU in one warehouse of this region.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/stock",
+    tag = "merchant",
+    security(("merchant" = [])),
+    request_body = Adjustment,
+    responses(
+        (status = 200, description = "The warehouse's stock after the change", body = Adjusted),
+        (status = 409, description = "It would leave less on hand than is reserved", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn adjust(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Adjusted>, ApiError> {
     let mut client = app.pool.get().await?;
     let storefront = auth::merchant(&client, &headers).await?;
     let a: Adjustment = crate::json_body(&body)?;
@@ -327,17 +381,29 @@ pub async fn adjust(
     .await?;
     outbox::enqueue(&tx, outbox::STOCK_CHANGED, json!({ "sku": a.sku })).await?;
     tx.commit().await?;
-    Ok(Json(json!({
-        "sku": a.sku, "warehouse": a.warehouse, "on_hand": on_hand, "reserved": reserved,
-        "available": on_hand - reserved,
-    })))
+    Ok(Json(Adjusted {
+        sku: a.sku,
+        warehouse: a.warehouse,
+        level: Level::new(on_hand, reserved),
+    }))
 }
 
 /// `GET /v1/stock?sku=…`: authoritative availability, per warehouse and in total.
+#[utoipa::path(
+    get,
+    path = "/v1/stock",
+    tag = "shopper",
+    params(("sku" = String, Query, description = "The product")),
+    responses(
+        (status = 200, description = "Its availability", body = Availability),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Availability>, ApiError> {
     let sku = query.get("sku").filter(|s| !s.is_empty()).ok_or_else(|| {
         ApiError::bad_request("missing_parameter", "the sku query parameter is required")
             .with("parameter", "sku")
@@ -359,16 +425,15 @@ pub async fn get(
         )
         .await?;
     let mut total = 0i64;
-    let mut per: BTreeMap<String, Value> = BTreeMap::new();
+    let mut warehouses = BTreeMap::new();
     for r in &rows {
         let (w, on_hand, reserved): (String, i32, i32) = (r.get(0), r.get(1), r.get(2));
         total += i64::from(on_hand - reserved);
-        per.insert(
-            w,
-            json!({"on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved}),
-        );
+        warehouses.insert(w, Level::new(on_hand, reserved));
     }
-    Ok(Json(
-        json!({ "sku": sku, "available": total, "warehouses": per }),
-    ))
+    Ok(Json(Availability {
+        sku: sku.clone(),
+        available: total,
+        warehouses,
+    }))
 }

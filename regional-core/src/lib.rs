@@ -67,10 +67,12 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
 use deadpool_postgres::Pool;
 use region_config::{Region, RegionConfig};
 use serde_json::json;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 
@@ -126,27 +128,8 @@ impl AppState {
 
 /// Every route of the core.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
-        .route("/readyz", get(readyz))
-        .route("/v1/checkouts", post(checkout::create))
-        .route("/v1/stock", get(inventory::get))
-        .route("/v1/orders/{id}", get(orders::get))
-        .route("/v1/orders/{id}/cancel", post(orders::cancel))
-        .route("/v1/admin/products", get(products::list))
-        .route("/v1/admin/products:import", post(products::import))
-        .route("/v1/admin/products/{sku}", put(products::put))
-        .route("/v1/admin/stock", post(inventory::adjust))
-        .route("/v1/admin/promotions", get(promotions::list))
-        .route(
-            "/v1/admin/promotions/{code}",
-            put(promotions::put).delete(promotions::delete),
-        )
-        .route("/v1/admin/orders/{id}/fulfil", post(orders::fulfil))
-        .route("/v1/admin/orders/{id}/refund", post(refunds::refund))
+    let (routes, _) = api().split_for_parts();
+    routes
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(error::log_internal_errors))
         .layer(axum::middleware::from_fn(access_log))
@@ -159,6 +142,101 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The core's OpenAPI 3.1 document, as `GET /v1/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The routes, each added with its handler's OpenAPI description, so the router and the
+/// document cannot disagree.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(checkout::create))
+        .routes(routes!(inventory::get))
+        .routes(routes!(orders::get))
+        .routes(routes!(orders::cancel))
+        .routes(routes!(products::list))
+        .routes(routes!(products::import))
+        .routes(routes!(products::put))
+        .routes(routes!(inventory::adjust))
+        .routes(routes!(promotions::list))
+        .routes(routes!(promotions::put, promotions::delete))
+        .routes(routes!(orders::fulfil))
+        .routes(routes!(refunds::refund))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Meridian regional core",
+        description = "One core per region: checkout, orders, stock and the merchant API. Amounts are integers in the minor units of their currency. Every error has the body `{\"error\": {\"code\", \"message\", ...}}`."
+    ),
+    modifiers(&Tokens),
+    tags(
+        (name = "shopper", description = "Called by the storefront for a shopper"),
+        (name = "merchant", description = "The merchant API: a storefront's merchant token"),
+        (name = "operations", description = "Health and this document")
+    )
+)]
+struct ApiDoc;
+
+/// The bearer tokens the API takes: a storefront's merchant token, or an order's access
+/// token (from its checkout's answer).
+struct Tokens;
+
+impl utoipa::Modify for Tokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["merchant", "order_token"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+/// `GET /healthz`: the process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Up", body = Object))
+)]
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// `GET /v1/openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| openapi().to_pretty_json().unwrap_or_default());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        document.as_str(),
+    )
+}
+
+/// `GET /readyz`: the database answers and is migrated.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Object),
+        (status = 503, description = "Not ready", body = error::ErrorBody)
+    )
+)]
 async fn readyz(State(app): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
     match db::ready(&app.pool).await {
         Ok(()) => Ok(axum::Json(

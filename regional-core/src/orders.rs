@@ -13,15 +13,16 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
 use crate::db::Cached;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::inventory;
 use crate::payments::derived_key;
+use crate::pricing::PricedLine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,8 +109,42 @@ pub async fn transition(
     Ok(n == 1)
 }
 
-/// The order as its shopper or merchant sees it (no personal data beyond the country).
-pub async fn view(client: &impl GenericClient, order_id: Uuid) -> Result<Option<Value>, ApiError> {
+/// An order as its shopper or merchant sees it: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrderView {
+    pub order_id: Uuid,
+    /// `pending_payment`, `confirmed`, `fulfilled`, `cancelled`, `declined`,
+    /// `partially_refunded` or `refunded`.
+    pub status: String,
+    pub storefront: String,
+    /// ISO 4217; every amount below is in its minor units.
+    pub currency: String,
+    pub lines: Vec<PricedLine>,
+    pub subtotal_minor: i64,
+    pub tax_minor: i64,
+    pub discount_minor: i64,
+    pub total_minor: i64,
+    pub refunded_minor: i64,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Every transition, oldest first.
+    pub history: Vec<Transition>,
+}
+
+/// One step of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Transition {
+    pub status: String,
+    pub reason: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// The order's view, read in `client`'s transaction; `None` when there is no such order.
+pub async fn view(
+    client: &impl GenericClient,
+    order_id: Uuid,
+) -> Result<Option<OrderView>, ApiError> {
     let Some(o) = client
         .query_opt_cached(
             "SELECT o.status, o.currency, o.subtotal_minor, o.tax_minor, o.discount_minor,
@@ -135,30 +170,40 @@ pub async fn view(client: &impl GenericClient, order_id: Uuid) -> Result<Option<
         )
         .await?;
     let created: chrono::DateTime<chrono::Utc> = o.get(8);
-    Ok(Some(json!({
-        "order_id": order_id,
-        "status": o.get::<_, String>(0),
-        "storefront": o.get::<_, String>(7),
-        "currency": o.get::<_, String>(1),
-        "lines": lines.iter().map(|l| json!({
-            "sku": l.get::<_, String>(0),
-            "quantity": l.get::<_, i32>(1),
-            "unit_price_minor": l.get::<_, i64>(2),
-            "line_total_minor": l.get::<_, i64>(3),
-            "tax_minor": l.get::<_, i64>(4),
-            "tax_rate_bp": l.get::<_, i32>(5),
-        })).collect::<Vec<_>>(),
-        "subtotal_minor": o.get::<_, i64>(2),
-        "tax_minor": o.get::<_, i64>(3),
-        "discount_minor": o.get::<_, i64>(4),
-        "total_minor": o.get::<_, i64>(5),
-        "refunded_minor": o.get::<_, i64>(6),
-        "created_at": created.to_rfc3339(),
-        "history": history.iter().map(|h| {
-            let at: chrono::DateTime<chrono::Utc> = h.get(2);
-            json!({"status": h.get::<_, String>(0), "reason": h.get::<_, String>(1), "at": at.to_rfc3339()})
-        }).collect::<Vec<_>>(),
-    })))
+    Ok(Some(OrderView {
+        order_id,
+        status: o.get(0),
+        storefront: o.get(7),
+        currency: o.get(1),
+        lines: lines
+            .iter()
+            .map(|l| PricedLine {
+                sku: l.get(0),
+                quantity: l.get(1),
+                unit_price_minor: l.get(2),
+                line_total_minor: l.get(3),
+                tax_minor: l.get(4),
+                tax_rate_bp: u32::try_from(l.get::<_, i32>(5)).unwrap_or_default(),
+            })
+            .collect(),
+        subtotal_minor: o.get(2),
+        tax_minor: o.get(3),
+        discount_minor: o.get(4),
+        total_minor: o.get(5),
+        refunded_minor: o.get(6),
+        created_at: created.to_rfc3339(),
+        history: history
+            .iter()
+            .map(|h| {
+                let at: chrono::DateTime<chrono::Utc> = h.get(2);
+                Transition {
+                    status: h.get(0),
+                    reason: h.get(1),
+                    at: at.to_rfc3339(),
+                }
+            })
+            .collect(),
+    }))
 }
 
 /// Who may act on an order: its shopper (order access token) or its storefront's merchant.
@@ -204,12 +249,24 @@ pub(crate) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     id.parse().map_err(|_| ApiError::not_found("order"))
 }
 
-/// `GET /v1/orders/{id}`
+/// `GET /v1/orders/{id}`: the order, for its shopper or its merchant.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{id}",
+    tag = "shopper",
+    params(("id" = Uuid, Path, description = "The order")),
+    security(("order_token" = []), ("merchant" = [])),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let order_id = parse_id(&id)?;
     let client = app.pool.get().await?;
     authorise(&client, &headers, order_id).await?;
@@ -259,7 +316,7 @@ pub(crate) fn wrong_state(status: Status, action: &str) -> ApiError {
 }
 
 /// The order's current view as a response.
-async fn respond(client: &impl GenericClient, order_id: Uuid) -> Result<Json<Value>, ApiError> {
+async fn respond(client: &impl GenericClient, order_id: Uuid) -> Result<Json<OrderView>, ApiError> {
     view(client, order_id)
         .await?
         .map(Json)
@@ -295,7 +352,7 @@ async fn settle_and_move(
     order_id: Uuid,
     p: &Payment,
     m: Move,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let (Some(provider), Some(payment_id)) = (&p.provider, &p.payment_id) else {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "order {order_id} is {} without a payment",
@@ -320,11 +377,23 @@ async fn settle_and_move(
 
 /// `POST /v1/orders/{id}/cancel`: voids the payment and releases the stock of a confirmed
 /// order (shopper or merchant).
+#[utoipa::path(
+    post,
+    path = "/v1/orders/{id}/cancel",
+    tag = "shopper",
+    params(("id" = Uuid, Path, description = "The order")),
+    security(("order_token" = []), ("merchant" = [])),
+    responses(
+        (status = 200, description = "The order, cancelled", body = OrderView),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let order_id = parse_id(&id)?;
     let mut client = app.pool.get().await?;
     authorise(&client, &headers, order_id).await?;
@@ -364,11 +433,23 @@ pub(crate) async fn merchant_order(
 
 /// `POST /v1/admin/orders/{id}/fulfil`: captures the payment and turns reservations into
 /// sold stock.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/orders/{id}/fulfil",
+    tag = "merchant",
+    params(("id" = Uuid, Path, description = "The order")),
+    security(("merchant" = [])),
+    responses(
+        (status = 200, description = "The order, fulfilled", body = OrderView),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn fulfil(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let order_id = parse_id(&id)?;
     let mut client = merchant_order(&app, &headers, order_id).await?;
     let p = payment_of(&client, order_id, false).await?;

@@ -18,7 +18,7 @@ pub struct LineInput {
     pub tax_category: Slug,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PricedLine {
     pub sku: String,
     pub quantity: i32,
@@ -28,7 +28,7 @@ pub struct PricedLine {
     pub tax_rate_bp: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Quote {
     pub currency: String,
     pub prices_include_tax: bool,
@@ -40,6 +40,7 @@ pub struct Quote {
     /// The library's quote, whose canonical text the edge signed; `None` for a quote read
     /// back from a stored order.
     #[serde(skip)]
+    #[schema(ignore)]
     pub priced: Option<pricing_rules::Quote>,
 }
 

@@ -16,15 +16,16 @@ use region_config::{Currency, Slug};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shopper_input::{Paragraphs, Text};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth;
 use crate::db::Cached;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::outbox;
 
 /// A product as merchants send it. Prices are per currency, in minor units.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub title: String,
@@ -46,7 +47,7 @@ fn yes() -> bool {
 }
 
 /// A stored product.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Product {
     pub sku: String,
     pub storefront: String,
@@ -246,6 +247,20 @@ async fn list_where(
         .collect())
 }
 
+/// `PUT /v1/admin/products/{sku}`: creates or replaces a product of the caller's storefront.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/products/{sku}",
+    tag = "merchant",
+    params(("sku" = String, Path, description = "1 to 64 letters, digits, '.', '_' or '-'")),
+    security(("merchant" = [])),
+    request_body = ProductInput,
+    responses(
+        (status = 200, description = "The product as stored", body = Product),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn put(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -265,18 +280,48 @@ pub async fn put(
     Ok((StatusCode::OK, Json(product)))
 }
 
-#[derive(Debug, Deserialize)]
-struct ImportLine {
+/// One line of an import: `sku` beside every field of `ProductInput`. The product's fields
+/// are parsed after the line (so each line's errors are named), which the schema leaves
+/// open.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportLine {
     sku: String,
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     product: Value,
 }
 
+/// How many products an import wrote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Imported {
+    pub imported: usize,
+}
+
+/// Every product of the caller's storefront.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductList {
+    pub products: Vec<Product>,
+}
+
+/// `POST /v1/admin/products:import`: one product per line (JSON lines); all or nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/products:import",
+    tag = "merchant",
+    security(("merchant" = [])),
+    request_body(content = ImportLine, content_type = "application/x-ndjson", description = "One `ImportLine` per line"),
+    responses(
+        (status = 200, description = "Every line was written", body = Imported),
+        (status = 422, description = "Some lines are invalid (each named in `lines`); none was written", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn import(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Imported>, ApiError> {
     let mut client = app.pool.get().await?;
     let storefront = auth::merchant(&client, &headers).await?;
     let text = std::str::from_utf8(&body)
@@ -320,15 +365,29 @@ pub async fn import(
         upsert(&tx, &storefront, sku, product).await?;
     }
     tx.commit().await?;
-    Ok(Json(json!({ "imported": parsed.len() })))
+    Ok(Json(Imported {
+        imported: parsed.len(),
+    }))
 }
 
+/// `GET /v1/admin/products`: the caller's catalogue.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/products",
+    tag = "merchant",
+    security(("merchant" = [])),
+    responses(
+        (status = 200, description = "Every product of the storefront", body = ProductList),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProductList>, ApiError> {
     let client = app.pool.get().await?;
     let storefront = auth::merchant(&client, &headers).await?;
     let products = list_where(&client, "p.storefront = $1", &storefront).await?;
-    Ok(Json(json!({ "products": products })))
+    Ok(Json(ProductList { products }))
 }

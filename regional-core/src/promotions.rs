@@ -14,19 +14,20 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use deadpool_postgres::GenericClient;
 use pricing_rules::{Promotion, Rule};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth;
 use crate::db::Cached;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::outbox;
 
 /// A promotion as a merchant sends it; the code is in the path.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PromotionInput {
+pub struct PromotionInput {
     rule: Rule,
     #[serde(default)]
     min_spend_minor: i64,
@@ -99,6 +100,28 @@ pub async fn for_storefront(
         .collect()
 }
 
+/// The storefront's promo codes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromotionList {
+    pub promotions: Vec<Promotion>,
+}
+
+const CODE: &str = "1 to 32 letters, digits or dashes; case-insensitive";
+
+/// `PUT /v1/admin/promotions/{code}`: creates or replaces a promo code.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/promotions/{code}",
+    tag = "merchant",
+    params(("code" = String, Path, description = CODE)),
+    security(("merchant" = [])),
+    request_body = PromotionInput,
+    responses(
+        (status = 200, description = "The promotion as stored", body = Promotion),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn put(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -155,6 +178,19 @@ pub async fn put(
     Ok(Json(promotion))
 }
 
+/// `DELETE /v1/admin/promotions/{code}`: withdraws a promo code.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/promotions/{code}",
+    tag = "merchant",
+    params(("code" = String, Path, description = CODE)),
+    security(("merchant" = [])),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -183,14 +219,26 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /v1/admin/promotions`: the storefront's promo codes.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/promotions",
+    tag = "merchant",
+    security(("merchant" = [])),
+    responses(
+        (status = 200, description = "Every promo code of the storefront", body = PromotionList),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PromotionList>, ApiError> {
     let client = app.pool.get().await?;
     let storefront = auth::merchant(&client, &headers).await?;
     let promotions = for_storefront(&client, &storefront).await?;
-    Ok(Json(json!({ "promotions": promotions })))
+    Ok(Json(PromotionList { promotions }))
 }
 
 #[cfg(test)]

@@ -27,17 +27,19 @@ use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::db::Cached;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::orders::{self, Status};
 use crate::payments::derived_key;
 
-#[derive(Debug, Deserialize)]
+/// A refund; an empty body refunds what remains.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefundBody {
+pub struct RefundBody {
     /// Minor units; the whole remaining amount when absent.
     amount_minor: Option<i64>,
 }
@@ -57,6 +59,22 @@ enum Claim {
     Replay(u16, Value),
 }
 
+/// `POST /v1/admin/orders/{id}/refund`: a full or partial refund of a fulfilled order.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/orders/{id}/refund",
+    tag = "merchant",
+    params(("id" = Uuid, Path, description = "The order"), ("Idempotency-Key" = String, Header, description = "Unique per refund; a retry with the same key and body answers the first response")),
+    security(("merchant" = [])),
+    request_body(content = Option<RefundBody>, description = "Empty: refund the rest"),
+    responses(
+        (status = 200, description = "The order after the refund", body = orders::OrderView),
+        (status = 409, description = "A refund with this key is still in flight", body = ErrorBody),
+        (status = 422, description = "More than remains, or this key with another body", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+        (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
+    )
+)]
 pub async fn refund(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -251,6 +269,7 @@ async fn complete(
     let view = orders::view(tx, order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
+    let view = serde_json::to_value(view).map_err(anyhow::Error::from)?;
     tx.execute_cached(
         "UPDATE refunds SET response_status = 200, response_body = $2 WHERE id = $1",
         &[&reserved.id, &view],

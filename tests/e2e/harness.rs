@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use edge::app::{App, AppOptions, KeyValue};
+use edge::app::{App, AppOptions};
+use edge::data::KeyValue;
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
 use edge::server::{Node, NodeOptions};
@@ -192,7 +193,7 @@ pub fn world() -> &'static World {
             .with_env_filter("info,wasmtime=warn,cranelift=warn")
             .try_init()
             .expect("no other log subscriber in the e2e binary");
-        edge::build::build_all().unwrap();
+        guest_build::build_all().unwrap();
         // A clean Redis database for this run's projections.
         let mut redis = redis::Client::open(redis_url())
             .unwrap()

@@ -6,6 +6,7 @@ use crate::PricingError;
 
 /// A promotion merchants configure, reached by its code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Promotion {
     /// The code shoppers type; matched case-insensitively.
     pub code: String,
@@ -24,6 +25,7 @@ pub struct Promotion {
 
 /// What a promotion takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Rule {
     /// Buy `buy` units of `sku`, get `get` more free, as often as the quantity allows.

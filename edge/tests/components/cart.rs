@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use edge::bindings::cart::{CartError, GuestIndices};
 use edge::bindings::types::Line;
-use edge::kv::Backend;
+use edge::data::Backend;
 
 use crate::helpers::{harness, memory_grocery, scope};
 

@@ -1,8 +1,8 @@
 use std::sync::{Arc, OnceLock};
 
 use edge::bindings::types::Scope;
-use edge::config::Variables;
-use edge::kv::{Backend, MemoryBackend, Stores};
+use edge::data::Variables;
+use edge::data::{Backend, MemoryBackend, Stores};
 use edge::runtime::{Loaded, Runtime};
 use edge::state::State;
 use projections::model::PricingRules;
@@ -10,7 +10,7 @@ use projections::{Product, encode, fixtures, keys};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 
-pub use edge::build::COMPONENTS;
+pub use guest_build::COMPONENTS;
 
 pub struct Harness {
     pub runtime: Runtime,
@@ -23,10 +23,10 @@ pub fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
         // Everything spin.toml names (the manifest test checks every source exists).
-        edge::build::build_all().unwrap();
+        guest_build::build_all().unwrap();
         let paths: Vec<_> = COMPONENTS
             .iter()
-            .map(|c| edge::build::component_path(c))
+            .map(|c| guest_build::component_path(c))
             .collect();
         let runtime = Runtime::new().unwrap();
         let loaded = COMPONENTS

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use edge::bindings::cart::GuestIndices;
 use edge::bindings::types::{Line, Scope};
-use edge::kv::{Backend, RedisBackend};
+use edge::data::{Backend, RedisBackend};
 
 use crate::helpers::{grocery, harness};
 

@@ -4,9 +4,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use edge::app::{App, AppOptions, KeyValue};
-use edge::kv::{Backend, MemoryBackend};
-use edge::outbound::Tls;
+use edge::app::{App, AppOptions};
+use edge::data::KeyValue;
+use edge::data::{Backend, MemoryBackend};
+use edge::host::outbound::Tls;
 use edge::region::{DEFAULT_COUNTRY_HEADER, RegionRouting};
 use edge::runtime::{Limits, Runtime};
 use edge::server::{Node, NodeOptions};
@@ -172,7 +173,7 @@ fn regions() -> RegionConfig {
 /// Builds the components and the probe once per test binary.
 fn built() {
     static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| edge::build::build_all().unwrap());
+    BUILT.get_or_init(|| guest_build::build_all().unwrap());
 }
 
 /// The test application's options over `key_value`.
@@ -291,7 +292,7 @@ pub fn on_redis() -> &'static TestNode {
     static NODE: OnceLock<TestNode> = OnceLock::new();
     NODE.get_or_init(|| {
         let url = redis_url();
-        let backend: Arc<dyn Backend> = Arc::new(edge::kv::RedisBackend::open(&url).unwrap());
+        let backend: Arc<dyn Backend> = Arc::new(edge::data::RedisBackend::open(&url).unwrap());
         start(test_limits(), options(KeyValue::Redis(url), &[]), backend)
     })
 }

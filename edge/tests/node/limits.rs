@@ -1,8 +1,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edge::app::KeyValue;
-use edge::kv::{Backend, MemoryBackend};
+use edge::data::KeyValue;
+use edge::data::{Backend, MemoryBackend};
 use edge::runtime::Limits;
 
 use crate::harness::{client, get, options, shared, start, test_limits};

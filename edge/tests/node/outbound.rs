@@ -96,9 +96,9 @@ async fn a_pinned_shopper_reaches_only_the_home_regions_core() {
 async fn https_reaches_a_server_whose_certificate_the_node_trusts() {
     use std::sync::Arc;
 
-    use edge::app::KeyValue;
-    use edge::kv::{Backend, MemoryBackend};
-    use edge::outbound::Tls;
+    use edge::data::KeyValue;
+    use edge::data::{Backend, MemoryBackend};
+    use edge::host::outbound::Tls;
     use meridian_telemetry::Telemetry;
 
     use crate::harness::{options, start_node, test_limits};

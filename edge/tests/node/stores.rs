@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
-use edge::app::KeyValue;
-use edge::kv::Backend;
+use edge::data::Backend;
+use edge::data::KeyValue;
 use projections::{Product, encode, fixtures, keys};
 
 use crate::harness::{client, get, on_redis, options, redis_url, shared, start, test_limits};
@@ -58,7 +58,7 @@ async fn the_redis_store_uses_raw_keys_as_spin_does() {
 
 #[tokio::test]
 async fn a_variable_flag_beats_the_manifest_default() {
-    let backend: Arc<dyn Backend> = Arc::new(edge::kv::MemoryBackend::default());
+    let backend: Arc<dyn Backend> = Arc::new(edge::data::MemoryBackend::default());
     let node = start(
         test_limits(),
         options(

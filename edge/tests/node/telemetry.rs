@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use edge::app::KeyValue;
-use edge::kv::{Backend, MemoryBackend};
+use edge::data::KeyValue;
+use edge::data::{Backend, MemoryBackend};
 use meridian_telemetry::Telemetry;
 use meridian_telemetry::receiver::ReceivedSpan;
 

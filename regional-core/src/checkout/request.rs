@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use region_config::CountryCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -15,9 +16,11 @@ use crate::error::ApiError;
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 1_000;
 
-#[derive(Debug, Deserialize)]
+/// A checkout: the cart's lines, the shopper, the payment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = CheckoutRequest)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Body {
+pub struct Body {
     pub(super) storefront: String,
     pub(super) lines: Vec<Line>,
     pub(super) currency: String,
@@ -32,25 +35,26 @@ pub(super) struct Body {
 }
 
 /// The part of an edge quote that proves what the shopper saw.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SeenQuote {
+pub struct SeenQuote {
     pub(super) signature: String,
     pub(super) issued_at: u64,
     pub(super) expires_at: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = CheckoutLine)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Line {
+pub struct Line {
     pub(super) sku: String,
     pub(super) quantity: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[cfg_attr(test, derive(Default))]
 #[serde(deny_unknown_fields)]
-pub(super) struct Shopper {
+pub struct Shopper {
     pub(super) email: String,
     pub(super) name: String,
     pub(super) phone: Option<String>,
@@ -58,10 +62,10 @@ pub(super) struct Shopper {
     pub(super) address: Address,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(test, derive(Default))]
 #[serde(deny_unknown_fields)]
-pub(super) struct Address {
+pub struct Address {
     line1: String,
     line2: Option<String>,
     pub(super) city: String,
@@ -69,9 +73,9 @@ pub(super) struct Address {
     pub(super) country: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Payment {
+pub struct Payment {
     pub(super) method: String,
     pub(super) token: String,
 }

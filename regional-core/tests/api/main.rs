@@ -15,6 +15,7 @@ mod health;
 mod logs;
 mod merchant;
 mod model;
+mod openapi;
 mod orders;
 mod payments;
 mod promotions;

@@ -1,5 +1,4 @@
-//! Builds Meridian's edge components from `components/` for tests, benchmarks and the local
-//! run: `cargo build --release --target wasm32-wasip2`, which skips what is up to date, so
+//! Builds Meridian's wasm guests from `components/` for tests and benchmarks: `cargo build --release --target wasm32-wasip2`, which skips what is up to date, so
 //! calling it once per process costs about a second when nothing changed.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +11,7 @@ pub const COMPONENTS: [&str; 4] = ["catalogue", "cart", "pricing", "personalisat
 
 /// The `components/` folder of this checkout.
 pub fn components_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../components")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../components")
 }
 
 /// Where component `name` is once built.

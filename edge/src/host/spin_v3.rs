@@ -1,19 +1,13 @@
-//! WASIp3 components: those that export `wasi:http/handler@0.3.0`, as spin-sdk 7 (Spin 4)
-//! builds them, and Spin's async interfaces they import, `spin:key-value@3.0.0` and
-//! `spin:variables@3.0.0`.
-//!
-//! Such a component links against its own linker (see [`crate::runtime::Runtime`]): WASIp3,
-//! `wasi:http@0.3`, WASIp2 with async host functions (Rust's standard library still imports
-//! `wasi:cli@0.2`), these Spin interfaces and the node's `wasi:keyvalue` and `wasi:config`.
-//! Each request runs on a fresh instance inside the store's event loop
-//! ([`wasmtime::Store::run_concurrent`]); the response body advances only while that loop
-//! runs, so the loop forwards it to the shopper frame by frame.
+//! Spin's async interfaces that WASIp3 components (spin-sdk 7, Spin 4) import:
+//! `spin:key-value@3.0.0` and `spin:variables@3.0.0`, over the same stores and variables as
+//! [`crate::host::keyvalue`] and [`crate::host::config`]. Only the WASIp3 linker has them
+//! ([`crate::runtime::Runtime`]).
 
 use std::sync::Arc;
 
 use wasmtime::component::{Accessor, FutureReader, HasData, Linker, Resource, StreamReader};
 
-use crate::kv::{Backend, BackendError};
+use crate::data::key_value::{Backend, BackendError};
 use crate::state::State;
 
 mod bindings {
@@ -29,9 +23,6 @@ mod bindings {
 
 use bindings::spin::key_value::key_value as kv;
 use bindings::spin::variables::variables;
-
-/// The export that marks a WASIp3 HTTP component.
-pub const HANDLER_EXPORT: &str = "wasi:http/handler@0.3";
 
 /// An open `spin:key-value` store.
 #[derive(Debug)]
@@ -75,7 +66,7 @@ impl kv::HostStore for State {
 }
 
 // Backend calls block (Redis): each request's event loop runs on a blocking thread of its
-// own (see `server`), so they hold up only the request that made them.
+// own (see `handler`), so they hold up only the request that made them.
 impl<T> kv::HostStoreWithStore<T> for SpinV3 {
     async fn open(
         accessor: &Accessor<T, Self>,

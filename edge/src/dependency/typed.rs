@@ -16,7 +16,7 @@ use wasmtime::component::{
 };
 
 use crate::bindings::{cart, catalogue, personalisation, pricing, types};
-use crate::runtime::{DependencyCall, provider_func};
+use crate::dependency::call::{DependencyCall, provider_func};
 use crate::state::{Access, State};
 
 /// Where one imported function's calls go.
