@@ -1,9 +1,10 @@
-//! Compiles two kinds of file into the storefront, so no request pays for parsing them (a
-//! fresh instance serves every request):
+//! Compiles into the storefront what does not change with a deployment, so no request pays
+//! for parsing it (a fresh instance serves every request):
 //!
-//! - the compliance-owned `region-config/regions.toml`, parsed and validated by the
-//!   region-config crate (a bad file fails the build with its diagnostics), emitted as
-//!   static data;
+//! - every ISO 3166-1 alpha-2 code region-config accepts, so the storefront reads a country
+//!   header or cookie exactly as the edge node does; the regions themselves come at run
+//!   time (the `region_config` variable, see `src/site.rs`), and the shipped file's view is
+//!   written here only as the unit tests' and the native baseline's fixture;
 //! - the merchants' theme files `themes/*.toml`, checked by the storefront's own
 //!   `Tokens::parse` (the same checks as its tests: colours, WCAG AA contrast, CSS-safe
 //!   values), emitted as functions that build each theme's `Tokens`.
@@ -90,37 +91,8 @@ fn regions() {
     let text = std::fs::read_to_string(path).expect("region-config/regions.toml is readable");
     let config = region_config::RegionConfig::parse(&text)
         .unwrap_or_else(|e| panic!("region-config/regions.toml:\n{}", e.render(path)));
-    let mut out = String::from("&[\n");
-    for region in config.regions() {
-        let pinned = match &region.pinning {
-            region_config::Pinning::Pinned { regulation, .. } => format!("Some({regulation:?})"),
-            region_config::Pinning::NotPinned => "None".to_owned(),
-        };
-        let mut countries = String::new();
-        for c in &region.countries {
-            let explanation = region_config::explain(&config, *c);
-            let _ = write!(
-                countries,
-                "Country {{ code: {:?}, name: {:?}, explanation: {:?} }}, ",
-                c.as_str(),
-                c.name(),
-                explanation
-            );
-        }
-        let _ = writeln!(
-            out,
-            "RegionInfo {{ id: {:?}, name: {:?}, currency: {:?}, exponent: {}, pinned: {pinned}, tax_label: {:?}, tax_inclusive: {}, fallback: {}, countries: &[{countries}] }},",
-            region.id.as_str(),
-            region.name,
-            region.currency.as_str(),
-            region.currency.exponent(),
-            region.tax.kind.label(),
-            region.tax.prices_include_tax(),
-            region.id == config.fallback().id,
-        );
-    }
-    out.push(']');
-    std::fs::write(out_dir().join("regions.rs"), out).expect("OUT_DIR is writable");
+    let view = region_config::storefront::StorefrontView::of(&config).to_json();
+    std::fs::write(out_dir().join("region_view.json"), view).expect("OUT_DIR is writable");
     // Every code region-config accepts as a country, so the storefront reads a country header
     // or cookie exactly as the edge node does (on Spin it is the only reader).
     let mut codes = String::from("&[");

@@ -77,9 +77,9 @@ fn start(
         runtime_config: None,
         key_value: KeyValue::Shared(backend),
     };
-    let app = App::load(&runtime, &options)?;
     let regions = RegionConfig::from_path(&root().join("region-config/regions.toml"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::load(&runtime, &options.with_regions(&regions))?;
     let node = Node::with_options(
         runtime,
         app,
@@ -214,11 +214,21 @@ fn main() -> anyhow::Result<()> {
         backend.clone(),
         Telemetry::disabled(),
     )?;
-    let store_vars: Vec<(String, String)> =
-        ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"]
-            .iter()
-            .map(|r| (format!("quote_signing_key_{r}"), "bench-key".to_owned()))
-            .collect();
+    let regions = RegionConfig::from_path(&root().join("region-config/regions.toml"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut store_vars: Vec<(String, String)> = regions
+        .regions()
+        .iter()
+        .map(|r| {
+            let id = r.id.as_str().replace('-', "_");
+            (format!("quote_signing_key_{id}"), "bench-key".to_owned())
+        })
+        .collect();
+    // Spin peers get it explicitly; the node would set it from its own regions file.
+    store_vars.push((
+        region_config::storefront::VARIABLE.to_owned(),
+        region_config::storefront::StorefrontView::of(&regions).to_json(),
+    ));
     let (storefront, store_node) = start(
         &rt,
         root().join("spin.toml"),

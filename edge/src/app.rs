@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
+use region_config::storefront;
 
 use crate::data::files;
 use crate::data::key_value::{Backend, Stores};
@@ -30,6 +31,23 @@ pub struct AppOptions {
     /// Spin runtime configuration (`[key_value_store.<label>]`, `[[variables_provider]]`).
     pub runtime_config: Option<PathBuf>,
     pub key_value: KeyValue,
+}
+
+impl AppOptions {
+    /// Gives the application region-config's storefront view of `regions` as the
+    /// `region_config` variable (`SPIN_VARIABLE_REGION_CONFIG`, so a `--variable` or a
+    /// runtime-config provider still wins, and [`App::check_regions`] then compares them).
+    #[must_use]
+    pub fn with_regions(mut self, regions: &region_config::RegionConfig) -> Self {
+        let name = format!(
+            "SPIN_VARIABLE_{}",
+            storefront::VARIABLE.to_ascii_uppercase()
+        );
+        self.environment
+            .entry(name)
+            .or_insert_with(|| storefront::StorefrontView::of(regions).to_json());
+        self
+    }
 }
 
 /// A component of the application, ready to run.
@@ -166,6 +184,27 @@ impl App {
             }
         }
         cores
+    }
+
+    /// Refuses an application whose `region_config` variable (if it declares one) describes
+    /// other regions than `regions`, the node's own: the storefront would show shoppers one
+    /// region while the node routes them to another.
+    pub fn check_regions(&self, regions: &region_config::RegionConfig) -> anyhow::Result<()> {
+        let Some(value) = self.variables.get(storefront::VARIABLE) else {
+            return Ok(());
+        };
+        let ours = storefront::StorefrontView::of(regions).fingerprint;
+        match storefront::fingerprint_of(value) {
+            Some(theirs) if theirs == ours => Ok(()),
+            Some(theirs) => bail!(
+                "the {} variable describes regions {theirs}, but this node's region config is {ours}: set it from the same regions.toml (`region-config storefront-view`), or leave it unset and the node sets it",
+                storefront::VARIABLE
+            ),
+            None => bail!(
+                "the {} variable is not region-config's storefront view (`region-config storefront-view`)",
+                storefront::VARIABLE
+            ),
+        }
     }
 
     /// A policy for a shopper homed in `home`.

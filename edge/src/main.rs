@@ -141,9 +141,12 @@ impl Up {
                 .collect(),
             runtime_config: self.runtime_config.clone(),
             key_value,
-        };
+        }
+        .with_regions(&regions.config);
         let app = App::load(&runtime, &options)
             .with_context(|| format!("failed to load {}", self.manifest.display()))?;
+        app.check_regions(&regions.config)
+            .with_context(|| format!("{}", self.regions.display()))?;
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("failed to listen on {}", self.listen))?;

@@ -18,6 +18,10 @@ pub const DEFAULT_COUNTRY_HEADER: &str = "x-meridian-country";
 /// on Spin.
 pub const COUNTRY_HEADER: &str = "x-meridian-country";
 
+/// The fingerprint of the node's region config, as the storefront's view names it
+/// (region-config's `storefront::FINGERPRINT_HEADER`).
+pub const REGIONS_HEADER: &str = region_config::storefront::FINGERPRINT_HEADER;
+
 /// Where the country came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -39,6 +43,9 @@ pub struct Shopper {
 pub struct RegionRouting {
     pub config: RegionConfig,
     pub country_header: http::HeaderName,
+    /// The fingerprint of the storefront's view of `config`, sent to components in
+    /// [`REGIONS_HEADER`] so the storefront refuses a stale `region_config` variable.
+    pub fingerprint: String,
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -55,6 +62,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl RegionRouting {
     pub fn new(config: RegionConfig, country_header: &str) -> anyhow::Result<Self> {
         Ok(Self {
+            fingerprint: region_config::storefront::StorefrontView::of(&config).fingerprint,
             config,
             country_header: http::HeaderName::try_from(country_header.to_ascii_lowercase())?,
         })

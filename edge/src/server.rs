@@ -27,7 +27,9 @@ use crate::handler::outcome::full;
 use crate::handler::{Failure, Guest};
 use crate::host::outbound::{Chain, Origin, Outbound, ResponseFuture, Tls};
 use crate::observe::{Observe, Trace};
-use crate::region::{COUNTRY_HEADER, REGION_HEADER, RegionRouting, Shopper, Source};
+use crate::region::{
+    COUNTRY_HEADER, REGION_HEADER, REGIONS_HEADER, RegionRouting, Shopper, Source,
+};
 use crate::runtime::Runtime;
 
 /// The node's own health endpoint (never routed to a component).
@@ -62,9 +64,10 @@ impl std::fmt::Debug for Node {
 }
 
 /// Headers a client may not send: the node sets them.
-const NODE_HEADERS: [&str; 9] = [
+const NODE_HEADERS: [&str; 10] = [
     REGION_HEADER,
     COUNTRY_HEADER,
+    REGIONS_HEADER,
     "spin-full-url",
     "spin-path-info",
     "spin-matched-route",
@@ -236,6 +239,7 @@ impl Node {
             }
         };
         set(headers, REGION_HEADER, &shopper.region);
+        set(headers, REGIONS_HEADER, &self.regions.fingerprint);
         // The storefront resolves the region itself (as it must on Spin): it reads the
         // country from this header, so the node passes on the CDN's country under this one
         // name, whatever header the CDN used, and nothing a client sent.

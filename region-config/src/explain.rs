@@ -9,12 +9,28 @@ use crate::model::{Assignment, DataClass, Pinning, Region, RegionConfig};
 /// Explains which region serves shoppers from `country`, why, and what that means for
 /// their personal data and for the edge.
 pub fn explain(config: &RegionConfig, country: CountryCode) -> String {
+    explain_to(config, country, Audience::Staff)
+}
+
+/// [`explain`] as shoppers may read it: the same, without the internal address of the core.
+pub fn for_shoppers(config: &RegionConfig, country: CountryCode) -> String {
+    explain_to(config, country, Audience::Shoppers)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Staff,
+    Shoppers,
+}
+
+fn explain_to(config: &RegionConfig, country: CountryCode, audience: Audience) -> String {
     let (region, assignment) = config.assignment(country);
     let mut out = String::new();
-    let core = region
-        .core_url
-        .as_ref()
-        .map_or_else(|| "no core URL configured".to_owned(), |u| u.to_string());
+    let core = match (&region.core_url, audience) {
+        (_, Audience::Shoppers) => String::new(),
+        (Some(url), Audience::Staff) => format!(", reached at {url}"),
+        (None, Audience::Staff) => ", reached at no core URL configured".to_owned(),
+    };
     let _ = writeln!(
         out,
         "{} ({}) -> region {} ({})",
@@ -26,7 +42,12 @@ pub fn explain(config: &RegionConfig, country: CountryCode) -> String {
     let why = match assignment {
         Assignment::Listed => format!(
             "{country} is listed in the countries of region {} (regions.toml line {})",
-            region.id, region.line
+            region.id,
+            region
+                .country_lines
+                .get(&country)
+                .copied()
+                .unwrap_or(region.line)
         ),
         Assignment::Fallback => format!(
             "no region lists {country}, so the fallback region {} serves it",
@@ -55,7 +76,7 @@ pub fn explain(config: &RegionConfig, country: CountryCode) -> String {
     }
     let _ = writeln!(
         out,
-        "  stored at:     orders and personal data (contact, shipping address, payment tokens, order history) in the {} core's PostgreSQL database, reached at {core}",
+        "  stored at:     orders and personal data (contact, shipping address, payment tokens, order history) in the {} core's PostgreSQL database{core}",
         region.id
     );
     let refused_by = config

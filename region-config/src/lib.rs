@@ -24,12 +24,15 @@
 //! - `model`: the validated `RegionConfig`, `Region`, tax rules, data classes and queries.
 //! - `error`: `Problem`, `Diagnostic` and `LoadError`, and how they render.
 //! - `explain`: the text of `region-config explain` and `region-config list`.
+//! - `storefront`: the storefront's view (no core URLs), handed to it at run time, with its
+//!   fingerprint.
 
 mod codes;
 mod error;
 mod explain;
 mod file;
 mod model;
+pub mod storefront;
 mod validate;
 
 pub use codes::{BasisPoints, CodeError, CountryCode, Currency, RegionId, Slug};

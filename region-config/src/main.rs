@@ -30,6 +30,9 @@ enum Command {
         /// ISO 3166-1 alpha-2 country code, e.g. DE.
         country: String,
     },
+    /// The storefront's view of the regions as JSON: the value of the edge application's
+    /// `region_config` variable (`SPIN_VARIABLE_REGION_CONFIG` on Spin).
+    StorefrontView,
     /// One line per region.
     List {
         /// Tab-separated `id`, `currency`, `core_url` and comma-separated warehouse ids, for
@@ -74,6 +77,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let country: CountryCode = country.parse().context("failed to read the country")?;
             let config = load_or_report(&cli.file)?;
             print!("{}", region_config::explain(&config, country));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::StorefrontView => {
+            let config = load_or_report(&cli.file)?;
+            println!(
+                "{}",
+                region_config::storefront::StorefrontView::of(&config).to_json()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::List { plain } => {

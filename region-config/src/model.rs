@@ -36,6 +36,8 @@ pub struct Region {
     pub warehouses: Vec<Warehouse>,
     /// The 1-based line of this region's `id` key, for explanations.
     pub line: usize,
+    /// The 1-based line where each listed country is written, for explanations.
+    pub country_lines: BTreeMap<CountryCode, usize>,
 }
 
 /// Whether a region's shoppers' personal data is pinned to it, and by which law.

@@ -241,6 +241,14 @@ fn region(raw: &RawRegion, c: &mut Collector<'_>) -> Option<Region> {
     let id: Option<RegionId> = c.code(&raw.id);
     let currency: Option<Currency> = c.code(&raw.currency);
     let countries: Vec<CountryCode> = raw.countries.iter().filter_map(|v| c.code(v)).collect();
+    let country_lines = raw
+        .countries
+        .iter()
+        .filter_map(|v| {
+            let code: CountryCode = v.get_ref().parse().ok()?;
+            Some((code, c.positions.at(v.span().start).0))
+        })
+        .collect();
     let id = id?;
 
     let pinning = match (*raw.pinning.pinned.get_ref(), &raw.pinning.regulation) {
@@ -356,6 +364,7 @@ fn region(raw: &RawRegion, c: &mut Collector<'_>) -> Option<Region> {
         tax: tax?,
         warehouses,
         line,
+        country_lines,
     })
 }
 

@@ -239,15 +239,49 @@ const AISLES: [Aisle; 7] = [
     },
 ];
 
-/// Fixed demo exchange rates from euro cents to each currency's minor units, as
-/// numerator/denominator (integers: money is never a float).
-const RATES: [(&str, i64, i64); 5] = [
-    ("EUR", 1, 1),
-    ("USD", 108, 100),
-    ("INR", 9_000, 100),
-    ("BRL", 540, 100),
-    ("AUD", 165, 100),
+/// Fixed demo exchange rates: thousandths of a unit of each currency per euro (integers:
+/// money is never a float). A region config may name any of these currencies; demo data for
+/// another is refused, naming it.
+const RATES: [(&str, i64); 24] = [
+    ("EUR", 1_000),
+    ("USD", 1_080),
+    ("INR", 90_000),
+    ("BRL", 5_400),
+    ("AUD", 1_650),
+    ("GBP", 850),
+    ("CHF", 950),
+    ("CAD", 1_470),
+    ("MXN", 18_500),
+    ("JPY", 160_000),
+    ("KRW", 1_450_000),
+    ("CNY", 7_800),
+    ("HKD", 8_400),
+    ("SGD", 1_450),
+    ("NZD", 1_800),
+    ("ZAR", 20_000),
+    ("SEK", 11_500),
+    ("NOK", 11_500),
+    ("DKK", 7_460),
+    ("PLN", 4_300),
+    ("KWD", 330),
+    ("SAR", 4_050),
+    ("AED", 3_970),
+    ("IDR", 17_000_000),
 ];
+
+/// A demo price in `currency`'s minor units for `cents` euro cents, rounded up.
+fn convert(cents: i64, currency: &region_config::Currency) -> anyhow::Result<i64> {
+    let Some((_, rate)) = RATES.iter().find(|(code, _)| *code == currency.as_str()) else {
+        bail!(
+            "the demo has no exchange rate for {currency}: add it to RATES in regional-core/src/demo.rs, or seed this region's catalogue through the merchant API"
+        );
+    };
+    let scale = 10i64.pow(u32::from(currency.exponent()));
+    // cents / 100 euros × rate / 1000 units × scale minor units, rounded up.
+    let numerator = cents * rate * scale;
+    let denominator = 100 * 1_000;
+    Ok((numerator + denominator - 1) / denominator)
+}
 
 /// A demo product, ready for `POST /v1/admin/products:import`, and its demo stock.
 #[derive(Debug, Clone)]
@@ -258,8 +292,12 @@ pub struct DemoProduct {
     pub stock: i32,
 }
 
-/// `count` products for `storefront`, the same for the same `seed`.
-pub fn catalogue(seed: u64, count: usize) -> Vec<DemoProduct> {
+/// `count` products, priced in each of `currencies`, the same for the same `seed`.
+pub fn catalogue(
+    seed: u64,
+    count: usize,
+    currencies: &[region_config::Currency],
+) -> anyhow::Result<Vec<DemoProduct>> {
     let mut rng = Rng::new(seed);
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::with_capacity(count);
@@ -287,10 +325,10 @@ pub fn catalogue(seed: u64, count: usize) -> Vec<DemoProduct> {
         let cents = low + (rng.next_u64() % (high - low + 1) as u64) as i64;
         // Prices end in 9, as shelf prices do.
         let cents = cents - cents % 10 + 9;
-        let prices: BTreeMap<&str, i64> = RATES
-            .iter()
-            .map(|(code, num, den)| (*code, (cents * num + den - 1) / den))
-            .collect();
+        let mut prices: BTreeMap<&str, i64> = BTreeMap::new();
+        for currency in currencies {
+            prices.insert(currency.as_str(), convert(cents, currency)?);
+        }
         let tags = vec![adjective.to_owned(), noun.to_owned(), aisle.slug.to_owned()];
         let stock = match rng.below(20) {
             0 => 0,
@@ -315,7 +353,7 @@ pub fn catalogue(seed: u64, count: usize) -> Vec<DemoProduct> {
             stock,
         });
     }
-    out
+    Ok(out)
 }
 
 fn capitalise(word: &str) -> String {
@@ -367,6 +405,7 @@ fn basket(rng: &mut Rng, products: &[DemoProduct]) -> Vec<(String, i64)> {
 pub async fn seed(
     core_url: &str,
     token: &str,
+    regions: &region_config::RegionConfig,
     region: &region_config::Region,
     seed: u64,
     count: usize,
@@ -375,7 +414,14 @@ pub async fn seed(
     let http = reqwest::Client::new();
     let base = core_url.trim_end_matches('/');
     let started = Instant::now();
-    let products = catalogue(seed, count);
+    // Priced in every region's currency: the catalogue is the same everywhere.
+    let mut currencies: Vec<region_config::Currency> = Vec::new();
+    for region in regions.regions() {
+        if !currencies.contains(&region.currency) {
+            currencies.push(region.currency);
+        }
+    }
+    let products = catalogue(seed, count, &currencies)?;
     let mut body = String::new();
     for p in &products {
         body.push_str(&p.json.to_string());
@@ -492,8 +538,9 @@ mod tests {
 
     #[test]
     fn the_catalogue_is_deterministic_and_realistic() {
-        let a = catalogue(7, 2_000);
-        let b = catalogue(7, 2_000);
+        let currencies = currencies(&["EUR", "USD", "INR", "BRL", "AUD"]);
+        let a = catalogue(7, 2_000, &currencies).unwrap();
+        let b = catalogue(7, 2_000, &currencies).unwrap();
         assert_eq!(a.len(), 2_000);
         assert!(
             a.iter()
@@ -524,6 +571,26 @@ mod tests {
             assert!(prices.values().all(|v| v.as_i64().unwrap() > 0));
             assert!(crate::products::valid_sku(&p.sku), "{}", p.sku);
         }
-        assert_ne!(catalogue(8, 10)[0].json, a[0].json);
+        assert_ne!(catalogue(8, 10, &currencies).unwrap()[0].json, a[0].json);
+    }
+
+    fn currencies(codes: &[&str]) -> Vec<region_config::Currency> {
+        codes.iter().map(|c| c.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn any_currency_with_a_rate_is_priced_in_its_own_minor_units_and_others_are_named() {
+        let some = currencies(&["KWD", "JPY", "EUR"]);
+        let product = &catalogue(7, 1, &some).unwrap()[0];
+        let eur = product.json["prices"]["EUR"].as_i64().unwrap();
+        let fils = product.json["prices"]["KWD"].as_i64().unwrap();
+        let yen = product.json["prices"]["JPY"].as_i64().unwrap();
+        // 1 EUR = 0.330 KWD = 330 fils; 1 EUR = 160 JPY (no minor unit).
+        assert_eq!(fils, (eur * 330 + 99) / 100);
+        assert_eq!(yen, (eur * 160 + 99) / 100);
+        let error = catalogue(7, 1, &currencies(&["EUR", "BHD"]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("BHD"), "{error}");
     }
 }

@@ -129,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
             regional_core::demo::seed(
                 &args.core_url,
                 &args.token,
+                &regions,
                 region,
                 args.seed,
                 args.products,

@@ -30,6 +30,16 @@ pub const QUOTE_KEY: &str = "e2e-quote-signing-key";
 /// share it.
 pub const REDIS_DB: u8 = 9;
 
+/// The region ids of the shipped region config, in its order.
+pub fn region_ids() -> Vec<String> {
+    RegionConfig::from_path(&root().join("region-config/regions.toml"))
+        .unwrap()
+        .regions()
+        .iter()
+        .map(|r| r.id.as_str().to_owned())
+        .collect()
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -231,47 +241,14 @@ pub fn world() -> &'static World {
             }
             cores
         });
-        let mut variables: Vec<(String, String)> =
-            ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"]
-                .iter()
-                .map(|r| (format!("quote_signing_key_{r}"), QUOTE_KEY.to_owned()))
-                .collect();
-        for core in cores.values() {
-            variables.push((
-                format!("core_url_{}", core.region.replace('-', "_")),
-                core.url.clone(),
-            ));
-        }
-        let runtime = Runtime::with_limits(
-            Limits::default(),
-            Some(root().join("target/edge-cache-tests")),
+        let edge_telemetry = Telemetry::new("meridian-edge", &[], Some(&otlp_url)).unwrap();
+        let edge = start_edge(
+            &cores,
+            &root().join("region-config/regions.toml"),
+            &[],
+            edge_telemetry.clone(),
         )
         .unwrap();
-        let options = AppOptions {
-            manifest: root().join("spin.toml"),
-            variables,
-            environment: BTreeMap::new(),
-            runtime_config: None,
-            key_value: KeyValue::Redis(redis_url()),
-        };
-        let app = App::load(&runtime, &options).unwrap();
-        let regions = RegionConfig::from_path(&root().join("region-config/regions.toml")).unwrap();
-        let edge_telemetry = Telemetry::new("meridian-edge", &[], Some(&otlp_url)).unwrap();
-        let node = Node::with_options(
-            runtime,
-            app,
-            RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER).unwrap(),
-            NodeOptions {
-                telemetry: edge_telemetry.clone(),
-                ..NodeOptions::default()
-            },
-        );
-        let edge = on_background(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("http://{}", listener.local_addr().unwrap());
-            tokio::spawn(node.serve(listener, std::future::pending()));
-            url
-        });
         World {
             cores,
             edge,
@@ -280,6 +257,62 @@ pub fn world() -> &'static World {
             logs,
         }
     })
+}
+
+/// An edge node serving the real `spin.toml` over this run's Redis and `cores`, with its
+/// regions from `regions_file` and `extra` variables (beating the node's own); answers its
+/// URL, or why it refused to start.
+pub fn start_edge(
+    cores: &BTreeMap<String, Core>,
+    regions_file: &std::path::Path,
+    extra: &[(String, String)],
+    telemetry: Telemetry,
+) -> anyhow::Result<String> {
+    let mut variables: Vec<(String, String)> = region_ids()
+        .iter()
+        .map(|r| {
+            (
+                format!("quote_signing_key_{}", r.replace('-', "_")),
+                QUOTE_KEY.to_owned(),
+            )
+        })
+        .collect();
+    for core in cores.values() {
+        variables.push((
+            format!("core_url_{}", core.region.replace('-', "_")),
+            core.url.clone(),
+        ));
+    }
+    variables.extend(extra.iter().cloned());
+    let runtime = Runtime::with_limits(
+        Limits::default(),
+        Some(root().join("target/edge-cache-tests")),
+    )?;
+    let options = AppOptions {
+        manifest: root().join("spin.toml"),
+        variables,
+        environment: BTreeMap::new(),
+        runtime_config: None,
+        key_value: KeyValue::Redis(redis_url()),
+    };
+    let regions = RegionConfig::from_path(regions_file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::load(&runtime, &options.with_regions(&regions))?;
+    app.check_regions(&regions)?;
+    let node = Node::with_options(
+        runtime,
+        app,
+        RegionRouting::new(regions, DEFAULT_COUNTRY_HEADER)?,
+        NodeOptions {
+            telemetry,
+            ..NodeOptions::default()
+        },
+    );
+    Ok(on_background(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(node.serve(listener, std::future::pending()));
+        url
+    }))
 }
 
 impl World {

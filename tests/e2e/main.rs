@@ -6,6 +6,7 @@
 mod browser;
 mod harness;
 mod pages;
+mod regions;
 mod residency;
 mod shopper;
 mod spin;

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use region_config::RegionConfig;
+use region_config::storefront::StorefrontView;
+
 use crate::harness::*;
 
 /// The Spin CLI, or `None` (after saying why) where a developer has none.
@@ -83,10 +86,18 @@ impl Spin {
             .arg(dir.join("logs"))
             .arg("--state-dir")
             .arg(dir.join("state"));
-        for region in ["us_east", "eu_west", "ap_south", "sa_east", "ap_southeast"] {
+        for region in region_ids() {
             command.arg("--variable");
-            command.arg(format!("quote_signing_key_{region}={QUOTE_KEY}"));
+            command.arg(format!(
+                "quote_signing_key_{}={QUOTE_KEY}",
+                region.replace('-', "_")
+            ));
         }
+        let regions = RegionConfig::from_path(&root().join("region-config/regions.toml")).unwrap();
+        command.arg("--variable").arg(format!(
+            "region_config={}",
+            StorefrontView::of(&regions).to_json()
+        ));
         for core in world.cores.values() {
             command.arg("--variable");
             command.arg(format!(

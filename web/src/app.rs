@@ -153,7 +153,7 @@ pub(crate) fn countries_of(region: &RegionInfo) -> Vec<(String, String)> {
 
 /// Every country some region lists, for the region chooser.
 pub(crate) fn all_countries() -> Vec<(String, String)> {
-    let mut list: Vec<(String, String)> = site::REGIONS.iter().flat_map(countries_of).collect();
+    let mut list: Vec<(String, String)> = site::regions().iter().flat_map(countries_of).collect();
     list.sort_by(|a, b| a.1.cmp(&b.1));
     list.dedup();
     list
@@ -161,6 +161,14 @@ pub(crate) fn all_countries() -> Vec<(String, String)> {
 
 /// Answers one request.
 pub fn handle(request: &Request) -> Response {
+    if let Err(e) = site::load_regions(
+        crate::services::variable(site::VARIABLE),
+        request.header(site::FINGERPRINT_HEADER),
+    ) {
+        // Loud on purpose: every page is refused until the deployment is fixed.
+        eprintln!("storefront: cannot serve: {e}");
+        return crate::routes::errors::unavailable();
+    }
     let storefront = crate::merchants::for_host(request.header("host"));
     let region = site::home_of(
         request.header(COUNTRY_HEADER),
@@ -170,7 +178,7 @@ pub fn handle(request: &Request) -> Response {
         .header(COUNTRY_HEADER)
         .or_else(|| request.cookie(COUNTRY_COOKIE))
         .and_then(site::country)
-        .filter(|c| site::home_region(c.code).id == region.id);
+        .filter(|c| site::home_region(&c.code).id == region.id);
     let existing_csrf = request.cookie(CSRF_COOKIE).filter(|t| valid_token(t));
     let csrf = existing_csrf.map_or_else(random_token, str::to_owned);
     let scope = Scope {

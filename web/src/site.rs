@@ -2,43 +2,140 @@
 //! shopper's region as the edge node resolved it, and the session's CSRF token and cart
 //! size. Provided to the theming components as Leptos context.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use serde::Deserialize;
 
 use crate::theme::Tokens;
 
-/// What the storefront knows of a region, compiled in from `region-config/regions.toml`
-/// (validated by the region-config crate at build time: see `build.rs`).
-#[derive(Debug)]
+/// What the storefront knows of a region: region-config's storefront view of
+/// `regions.toml` (no core URLs), handed to the storefront at run time as the application
+/// variable `region_config` (see [`load_regions`]).
+#[derive(Debug, Deserialize)]
 pub struct RegionInfo {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub currency: &'static str,
+    pub id: String,
+    pub name: String,
+    pub currency: String,
     /// Decimal digits of the currency's minor unit.
     pub exponent: u8,
     /// The regulation that pins shoppers' personal data to this region, if any.
-    pub pinned: Option<&'static str>,
+    pub pinned: Option<String>,
     /// "VAT", "GST", "sales tax".
-    pub tax_label: &'static str,
+    pub tax_label: String,
     /// Whether shown prices include the tax.
     pub tax_inclusive: bool,
     /// Whether it serves the countries no region lists.
     pub fallback: bool,
-    pub countries: &'static [Country],
+    pub countries: Vec<Country>,
 }
 
 /// A country a region lists.
-#[derive(Debug)]
+#[derive(Debug, Deserialize)]
 pub struct Country {
     /// ISO 3166-1 alpha-2.
-    pub code: &'static str,
-    pub name: &'static str,
-    /// region-config's explanation of where this country's shoppers are served and their
-    /// data kept.
-    pub explanation: &'static str,
+    pub code: String,
+    pub name: String,
+    /// region-config's explanation, for shoppers, of where this country's shoppers are served
+    /// and their data kept.
+    pub explanation: String,
+}
+
+/// The `region_config` variable's value.
+#[derive(Debug, Deserialize)]
+struct View {
+    /// Names the content exactly; the edge node sends its own in [`FINGERPRINT_HEADER`].
+    fingerprint: String,
+    regions: Vec<RegionInfo>,
+}
+
+/// The application variable carrying the regions (region-config's `storefront::VARIABLE`).
+pub const VARIABLE: &str = "region_config";
+
+/// Where the edge node sends the fingerprint of its own view of the regions.
+pub const FINGERPRINT_HEADER: &str = "x-meridian-regions";
+
+static VIEW: OnceLock<View> = OnceLock::new();
+
+/// Why the storefront cannot serve: its regions are missing, unreadable, or not the node's.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RegionsError {
+    Missing,
+    Unreadable(String),
+    /// The variable's view and the node's differ: a stale `region_config` was deployed.
+    Mismatch {
+        ours: String,
+        node: String,
+    },
+}
+
+impl std::fmt::Display for RegionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => write!(f, "the {VARIABLE} variable is not set"),
+            Self::Unreadable(e) => write!(f, "the {VARIABLE} variable is not a region view: {e}"),
+            Self::Mismatch { ours, node } => write!(
+                f,
+                "the {VARIABLE} variable describes regions {ours}, the edge node serves regions {node}: deploy the variable from the node's regions.toml (`region-config storefront-view`)"
+            ),
+        }
+    }
+}
+
+/// Reads the regions for this instance from `value` (the `region_config` variable), once,
+/// and checks them against the fingerprint the node sent, if it sent one (Spin sends none).
+/// The unit tests and the native baseline fall back to the shipped file's view.
+pub fn load_regions(value: Option<String>, node: Option<&str>) -> Result<(), RegionsError> {
+    let view = match VIEW.get() {
+        Some(view) => view,
+        None => {
+            let parsed = match value {
+                Some(json) => parse_view(&json)?,
+                None => shipped().ok_or(RegionsError::Missing)?,
+            };
+            VIEW.get_or_init(|| parsed)
+        }
+    };
+    check(view, node)
+}
+
+fn parse_view(json: &str) -> Result<View, RegionsError> {
+    let view: View =
+        serde_json::from_str(json).map_err(|e| RegionsError::Unreadable(e.to_string()))?;
+    if view.regions.is_empty() || !view.regions.iter().any(|r| r.fallback) {
+        return Err(RegionsError::Unreadable(
+            "no regions, or no fallback region".into(),
+        ));
+    }
+    Ok(view)
+}
+
+/// The node's fingerprint, if it sent one, must be the view's.
+fn check(view: &View, node: Option<&str>) -> Result<(), RegionsError> {
+    match node.map(str::trim) {
+        Some(node) if node != view.fingerprint => Err(RegionsError::Mismatch {
+            ours: view.fingerprint.clone(),
+            node: node.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The shipped `regions.toml`'s view, for the unit tests and the native baseline only.
+fn shipped() -> Option<View> {
+    #[cfg(any(test, feature = "native"))]
+    return serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/region_view.json"))).ok();
+    #[cfg(not(any(test, feature = "native")))]
+    None
 }
 
 /// Every region, in the file's order.
-pub static REGIONS: &[RegionInfo] = include!(concat!(env!("OUT_DIR"), "/regions.rs"));
+pub fn regions() -> &'static [RegionInfo] {
+    if VIEW.get().is_none() {
+        // Outside a request (unit tests): the shipped view.
+        let _ = load_regions(None, None);
+    }
+    VIEW.get().map_or(&[], |v| &v.regions)
+}
 
 /// Every ISO 3166-1 alpha-2 code, sorted: what region-config accepts as a country.
 static ISO_COUNTRIES: &[&str] = include!(concat!(env!("OUT_DIR"), "/iso_countries.rs"));
@@ -61,17 +158,21 @@ pub fn home_of(header: Option<&str>, cookie: Option<&str>) -> &'static RegionInf
 
 /// The region serving countries no region lists.
 pub fn fallback() -> &'static RegionInfo {
-    REGIONS.iter().find(|r| r.fallback).unwrap_or(&REGIONS[0])
+    let regions = regions();
+    regions
+        .iter()
+        .find(|r| r.fallback)
+        .unwrap_or_else(|| &regions[0])
 }
 
 pub fn region(id: &str) -> Option<&'static RegionInfo> {
-    REGIONS.iter().find(|r| r.id == id)
+    regions().iter().find(|r| r.id == id)
 }
 
 /// A listed country by its code (any case).
 pub fn country(code: &str) -> Option<&'static Country> {
     let code = code.trim().to_ascii_uppercase();
-    REGIONS
+    regions()
         .iter()
         .flat_map(|r| r.countries.iter())
         .find(|c| c.code == code)
@@ -80,7 +181,7 @@ pub fn country(code: &str) -> Option<&'static Country> {
 /// The home region of a shopper from `code`: the region listing it, else the fallback.
 pub fn home_region(code: &str) -> &'static RegionInfo {
     let code = code.trim().to_ascii_uppercase();
-    REGIONS
+    regions()
         .iter()
         .find(|r| r.countries.iter().any(|c| c.code == code))
         .unwrap_or_else(fallback)
@@ -98,7 +199,7 @@ pub fn tax_note(region: &RegionInfo) -> String {
 /// Formats minor units in `currency` for people (`2.14 EUR`), with the currency's exponent
 /// from the regions' currencies (2 for a currency no region uses).
 pub fn format_money(minor: i64, currency: &str) -> String {
-    let exponent = REGIONS
+    let exponent = regions()
         .iter()
         .find(|r| r.currency == currency)
         .map_or(2, |r| u32::from(r.exponent));
@@ -191,14 +292,46 @@ mod tests {
     }
 
     #[test]
-    fn regions_are_compiled_in_from_region_config() {
+    fn a_view_is_refused_when_missing_unreadable_or_not_the_nodes() {
+        let shipped = include_str!(concat!(env!("OUT_DIR"), "/region_view.json"));
+        let view = parse_view(shipped).expect("the shipped view");
+        assert_eq!(check(&view, None), Ok(()), "Spin sends no fingerprint");
+        assert_eq!(check(&view, Some(view.fingerprint.as_str())), Ok(()));
+        assert!(matches!(
+            check(&view, Some("0123456789abcdef")),
+            Err(RegionsError::Mismatch { .. })
+        ));
+        for bad in ["", "{}", r#"{"fingerprint": "x", "regions": []}"#] {
+            assert!(
+                matches!(parse_view(bad), Err(RegionsError::Unreadable(_))),
+                "{bad}"
+            );
+        }
+        // A sixth region in a three-decimal currency is read like any other.
+        let mut value: serde_json::Value = serde_json::from_str(shipped).expect("JSON");
+        let mut extra = value["regions"][0].clone();
+        extra["id"] = "me-central".into();
+        extra["currency"] = "KWD".into();
+        extra["exponent"] = 3.into();
+        extra["fallback"] = false.into();
+        value["regions"]
+            .as_array_mut()
+            .expect("regions")
+            .push(extra);
+        let six = parse_view(&value.to_string()).expect("six regions");
+        assert_eq!(six.regions.len(), view.regions.len() + 1);
+        assert_eq!(six.regions.last().map(|r| r.exponent), Some(3));
+    }
+
+    #[test]
+    fn the_shipped_regions_read_as_region_config_wrote_them() {
         assert_eq!(home_region("fr").id, "eu-west");
         assert_eq!(home_region("IN").id, "ap-south");
         assert!(fallback().fallback);
         assert_eq!(home_region("ZZ").id, fallback().id);
         let eu = region("eu-west").expect("eu-west");
         assert_eq!(
-            (eu.currency, eu.exponent, eu.pinned),
+            (eu.currency.as_str(), eu.exponent, eu.pinned.as_deref()),
             ("EUR", 2, Some("GDPR"))
         );
         assert_eq!(tax_note(eu), "incl. VAT");

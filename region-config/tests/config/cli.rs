@@ -30,7 +30,72 @@ fn the_shipped_file_passes_check() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout(&output).contains("ok (5 regions, fallback us-east)"));
+    let config = RegionConfig::from_path(&shipped()).unwrap();
+    let summary = format!(
+        "ok ({} regions, fallback {})",
+        config.regions().len(),
+        config.fallback().id
+    );
+    assert!(stdout(&output).contains(&summary), "{}", stdout(&output));
+}
+
+/// The end-to-end tests' copy with a sixth region in a three-decimal currency and Portugal
+/// moved into it: `check` accepts it, `explain` follows the move and cites the line where the
+/// country is listed, and `storefront-view` carries the new region.
+#[test]
+fn a_sixth_region_and_a_moved_country_are_checked_and_explained() {
+    let six = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/six-regions.toml");
+    let output = region_config(&["check", six.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout(&output).contains("ok (6 regions"),
+        "{}",
+        stdout(&output)
+    );
+    let text = stdout(&region_config(&[
+        "--file",
+        six.to_str().unwrap(),
+        "explain",
+        "PT",
+    ]));
+    let listed = std::fs::read_to_string(&six)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("countries = ") && l.contains("\"PT\""))
+        .unwrap()
+        + 1;
+    assert!(
+        text.starts_with("PT (Portugal) -> region me-central"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("(regions.toml line {listed})")),
+        "line {listed}: {text}"
+    );
+    assert!(
+        text.contains("KWD (Kuwaiti dinar, 3 decimal places)"),
+        "{text}"
+    );
+    let view = stdout(&region_config(&[
+        "--file",
+        six.to_str().unwrap(),
+        "storefront-view",
+    ]));
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+    let me = view["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "me-central")
+        .unwrap();
+    assert_eq!(
+        (me["currency"].as_str(), me["exponent"].as_u64()),
+        (Some("KWD"), Some(3))
+    );
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub(crate) fn validate(ctx: &Ctx, values: &[(String, String)]) -> Vec<(String, S
     let mut errors = validate_shopper(values);
     let country = field(values, "country").unwrap_or("");
     let in_region =
-        site::country(country).is_some_and(|c| site::home_region(c.code).id == ctx.site.region.id);
+        site::country(country).is_some_and(|c| site::home_region(&c.code).id == ctx.site.region.id);
     if !in_region && !errors.iter().any(|(f, _)| f == "country") {
         errors.push((
             "country".to_owned(),

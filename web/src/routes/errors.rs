@@ -20,3 +20,17 @@ pub fn error(text: String) -> AnyView {
     }
     .into_any()
 }
+
+/// The answer to every request while the storefront has no usable region configuration:
+/// a plain 503 (no theme, no region: neither can be trusted yet).
+pub fn unavailable() -> crate::http::Response {
+    crate::http::Response {
+        status: 503,
+        headers: vec![
+            ("content-type".into(), "text/html; charset=utf-8".into()),
+            ("retry-after".into(), "30".into()),
+            ("x-meridian-error".into(), "region_config".into()),
+        ],
+        body: b"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Temporarily unavailable</title></head><body><main><h1>Temporarily unavailable</h1><p>The shop is being updated. Please try again in a moment.</p></main></body></html>\n".to_vec(),
+    }
+}

@@ -29,9 +29,9 @@ pub(crate) fn choose_region(ctx: &mut Ctx) -> Response {
     }
     match field(&form, "country").and_then(site::country) {
         Some(c) => {
-            ctx.set(COUNTRY_COOKIE, c.code, YEAR);
+            ctx.set(COUNTRY_COOKIE, &c.code, YEAR);
             // A cart belongs to one region's catalogue and prices.
-            if site::home_region(c.code).id != ctx.site.region.id {
+            if site::home_region(&c.code).id != ctx.site.region.id {
                 ctx.set(CART_COOKIE, "", 0);
                 ctx.set(PROMO_COOKIE, "", 0);
             }
@@ -50,7 +50,7 @@ pub fn view(site: &Site, explanation: String, countries: Vec<(String, String)>) 
             view! { <option value=code selected=selected>{name}</option> }
         })
         .collect_view();
-    let pinned = match site.region.pinned {
+    let pinned = match &site.region.pinned {
         Some(regulation) => format!(
             "Your personal details (name, email, address, payment and orders) are kept only in the {} region, under {regulation}. The shop's edge servers never store them.",
             site.region.name
