@@ -34,9 +34,11 @@ pub struct AppOptions {
 }
 
 impl AppOptions {
-    /// Gives the application region-config's storefront view of `regions` as the
-    /// `region_config` variable (`SPIN_VARIABLE_REGION_CONFIG`, so a `--variable` or a
-    /// runtime-config provider still wins, and [`App::check_regions`] then compares them).
+    /// Gives the application what `regions` says, as environment variables
+    /// (`SPIN_VARIABLE_*`, so a `--variable` or a runtime-config provider still wins): the
+    /// storefront's view as `region_config` ([`App::check_regions`] then compares a value
+    /// set otherwise), and each region's core URL (after `MERIDIAN_CORE_URL_*` overrides) as
+    /// `core_url_<region>`, so the storefront sends checkouts to the cores this node pins.
     #[must_use]
     pub fn with_regions(mut self, regions: &region_config::RegionConfig) -> Self {
         let name = format!(
@@ -46,6 +48,17 @@ impl AppOptions {
         self.environment
             .entry(name)
             .or_insert_with(|| storefront::StorefrontView::of(regions).to_json());
+        for region in regions.regions() {
+            if let Some(url) = &region.core_url {
+                let name = format!(
+                    "SPIN_VARIABLE_CORE_URL_{}",
+                    region.id.as_str().replace('-', "_").to_ascii_uppercase()
+                );
+                self.environment
+                    .entry(name)
+                    .or_insert_with(|| url.as_str().trim_end_matches('/').to_owned());
+            }
+        }
         self
     }
 }

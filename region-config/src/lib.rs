@@ -22,16 +22,20 @@
 //! - `file`: the TOML schema, one struct per table, documented with the keys it maps to.
 //! - `validate`: raw file to validated model, with positioned diagnostics.
 //! - `model`: the validated `RegionConfig`, `Region`, tax rules, data classes and queries.
+//! - `diff`: what a change from one file to another does, for compliance review.
 //! - `error`: `Problem`, `Diagnostic` and `LoadError`, and how they render.
 //! - `explain`: the text of `region-config explain` and `region-config list`.
+//! - `spin_manifest`: the per-region parts of `spin.toml`, generated.
 //! - `storefront`: the storefront's view (no core URLs), handed to it at run time, with its
 //!   fingerprint.
 
 mod codes;
+pub mod diff;
 mod error;
 mod explain;
 mod file;
 mod model;
+pub mod spin_manifest;
 pub mod storefront;
 mod validate;
 

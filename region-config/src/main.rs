@@ -33,6 +33,20 @@ enum Command {
     /// The storefront's view of the regions as JSON: the value of the edge application's
     /// `region_config` variable (`SPIN_VARIABLE_REGION_CONFIG` on Spin).
     StorefrontView,
+    /// Rewrites the per-region parts of the edge application's manifest (between its
+    /// `# BEGIN region-config: …` and `# END region-config: …` lines) from the config, as
+    /// read without environment overrides.
+    SpinManifest {
+        /// The manifest, e.g. spin.toml.
+        path: PathBuf,
+        /// Change nothing; exit 1 if the manifest is not what the config generates.
+        #[arg(long)]
+        check: bool,
+    },
+    /// What changing OLD into NEW does: regions, countries moving home, pinning, currencies,
+    /// taxes, core URLs, warehouses, edge caching. Marks what needs a human decision; exits
+    /// 1 when anything does, 2 when a file is invalid.
+    Diff { old: PathBuf, new: PathBuf },
     /// One line per region.
     List {
         /// Tab-separated `id`, `currency`, `core_url` and comma-separated warehouse ids, for
@@ -86,6 +100,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 region_config::storefront::StorefrontView::of(&config).to_json()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::SpinManifest { path, check } => {
+            let config = RegionConfig::from_path(&cli.file)
+                .map_err(|e| anyhow::anyhow!("{}", e.render(&cli.file.display().to_string())))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
+            let generated = region_config::spin_manifest::apply(&text, &config)
+                .with_context(|| path.display().to_string())?;
+            if generated == text {
+                println!("{}: up to date with {}", path.display(), cli.file.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            if check {
+                eprintln!(
+                    "{}: its per-region parts differ from what {} generates; run `region-config spin-manifest {}`",
+                    path.display(),
+                    cli.file.display(),
+                    path.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            std::fs::write(&path, generated)
+                .with_context(|| format!("failed to write {}", path.display()))?;
+            println!("{}: rewritten from {}", path.display(), cli.file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { old, new } => {
+            let (old_config, new_config) = (load_or_report(&old)?, load_or_report(&new)?);
+            let changes = region_config::diff::diff(&old_config, &new_config);
+            for change in &changes {
+                println!("{change}");
+            }
+            let decisions = changes.iter().filter(|c| c.decision.is_some()).count();
+            println!(
+                "{} -> {}: {} changes, {decisions} needing a decision",
+                old.display(),
+                new.display(),
+                changes.len()
+            );
+            Ok(if decisions == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::List { plain } => {
             let config = load_or_report(&cli.file)?;
