@@ -3,7 +3,7 @@
 //! an edge node serving the real `spin.toml`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,7 @@ fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-fn pool_for(url: &str) -> Pool {
+pub fn pool_for(url: &str) -> Pool {
     let config: tokio_postgres::Config = url.parse().unwrap();
     let manager = Manager::from_config(
         config,
@@ -97,6 +97,9 @@ pub struct Core {
 /// Everything started, once per test binary.
 pub struct World {
     pub cores: BTreeMap<String, Core>,
+    /// The sandbox PSP every core pays through.
+    pub psp: String,
+    pub otlp_url: String,
     pub edge: String,
     pub edge_telemetry: Telemetry,
     /// What the OTLP receiver has been sent by the node and the cores.
@@ -133,7 +136,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
     }
 }
 
-async fn start_core(region: &str, psp: &str, otlp: &str) -> Core {
+/// A core of `region`, reading its regions from `regions_file`, on a fresh database.
+pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str) -> Core {
     let name = format!(
         "e2e_{}_{}",
         region.replace('-', "_"),
@@ -151,7 +155,7 @@ async fn start_core(region: &str, psp: &str, otlp: &str) -> Core {
     let database_url = format!("{prefix}/{name}");
     let config = Config {
         region: region.parse().unwrap(),
-        region_config: root().join("region-config/regions.toml"),
+        region_config: regions_file.to_path_buf(),
         database_url: Secret::new(&database_url),
         listen: "127.0.0.1:0".parse().unwrap(),
         psp_urls: vec![psp.to_owned()],
@@ -221,7 +225,7 @@ pub fn world() -> &'static World {
             }
         });
         let otlp_for_cores = otlp_url.clone();
-        let cores = on_background(async move {
+        let (cores, psp) = on_background(async move {
             let otlp_url = otlp_for_cores;
             let psp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let psp = format!("http://{}", psp_listener.local_addr().unwrap());
@@ -236,13 +240,18 @@ pub fn world() -> &'static World {
                 std::future::pending(),
             ));
             let mut cores = BTreeMap::new();
+            let shipped = root().join("region-config/regions.toml");
             for region in ["eu-west", "us-east"] {
-                cores.insert(region.to_owned(), start_core(region, &psp, &otlp_url).await);
+                cores.insert(
+                    region.to_owned(),
+                    start_core(region, &shipped, &psp, &otlp_url).await,
+                );
             }
-            cores
+            (cores, psp)
         });
         let edge_telemetry = Telemetry::new("meridian-edge", &[], Some(&otlp_url)).unwrap();
         let edge = start_edge(
+            &root().join("spin.toml"),
             &cores,
             &root().join("region-config/regions.toml"),
             &[],
@@ -251,6 +260,8 @@ pub fn world() -> &'static World {
         .unwrap();
         World {
             cores,
+            psp,
+            otlp_url,
             edge,
             edge_telemetry,
             otlp,
@@ -259,20 +270,24 @@ pub fn world() -> &'static World {
     })
 }
 
-/// An edge node serving the real `spin.toml` over this run's Redis and `cores`, with its
-/// regions from `regions_file` and `extra` variables (beating the node's own); answers its
-/// URL, or why it refused to start.
+/// An edge node serving `manifest` (the real `spin.toml`, or one generated from it) over
+/// this run's Redis and `cores`, with its regions from `regions_file`, a quote key for each
+/// of them, and `extra` variables (beating the node's own); answers its URL, or why it
+/// refused to start.
 pub fn start_edge(
+    manifest: &Path,
     cores: &BTreeMap<String, Core>,
-    regions_file: &std::path::Path,
+    regions_file: &Path,
     extra: &[(String, String)],
     telemetry: Telemetry,
 ) -> anyhow::Result<String> {
-    let mut variables: Vec<(String, String)> = region_ids()
+    let regions = RegionConfig::from_path(regions_file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut variables: Vec<(String, String)> = regions
+        .regions()
         .iter()
         .map(|r| {
             (
-                format!("quote_signing_key_{}", r.replace('-', "_")),
+                format!("quote_signing_key_{}", r.id.as_str().replace('-', "_")),
                 QUOTE_KEY.to_owned(),
             )
         })
@@ -289,13 +304,12 @@ pub fn start_edge(
         Some(root().join("target/edge-cache-tests")),
     )?;
     let options = AppOptions {
-        manifest: root().join("spin.toml"),
+        manifest: manifest.to_path_buf(),
         variables,
         environment: BTreeMap::new(),
         runtime_config: None,
         key_value: KeyValue::Redis(redis_url()),
     };
-    let regions = RegionConfig::from_path(regions_file).map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = App::load(&runtime, &options.with_regions(&regions))?;
     app.check_regions(&regions)?;
     let node = Node::with_options(
