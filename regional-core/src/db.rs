@@ -39,6 +39,36 @@ pub fn pool(database_url: &Secret, size: usize) -> anyhow::Result<Pool> {
         .context("failed to build the database pool")
 }
 
+/// Says at start when the server cannot give this core its whole pool: the connections
+/// `max_connections` leaves free (minus the superuser reserve) are fewer than `size`.
+/// Not an error (other cores on the server may not be busy), but under load the core would
+/// wait for connections and answer 503s.
+pub async fn check_headroom(pool: &Pool, size: usize) -> anyhow::Result<()> {
+    let client = pool
+        .get()
+        .await
+        .context("failed to connect to the database")?;
+    let row = client
+        .query_one(
+            "SELECT current_setting('max_connections')::int
+                  - current_setting('superuser_reserved_connections')::int
+                  - (SELECT count(*) FROM pg_stat_activity)::int",
+            &[],
+        )
+        .await
+        .context("failed to read the server's connection limit")?;
+    // This check's own connection is one the pool keeps.
+    let free = usize::try_from(row.get::<_, i32>(0)).unwrap_or(0) + 1;
+    if free < size {
+        tracing::warn!(
+            free,
+            pool = size,
+            "the database server has fewer free connections than this core's pool: lower MERIDIAN_DB_POOL or raise max_connections"
+        );
+    }
+    Ok(())
+}
+
 /// Applies pending migrations under an advisory lock, so replicas starting together apply
 /// each once.
 pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {

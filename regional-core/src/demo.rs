@@ -482,6 +482,7 @@ pub async fn seed(
     let currency = region.currency.as_str();
     let mut rng = Rng::new(seed ^ 0x5EED);
     let mut placed = 0;
+    let mut first_refusal = None;
     for n in 0..orders {
         let lines = basket(&mut rng, &products);
         let name = format!("{} {}", rng.pick(&FIRST), rng.pick(&LAST));
@@ -508,6 +509,8 @@ pub async fn seed(
             .await?;
         if response.status().is_success() {
             placed += 1;
+        } else if first_refusal.is_none() {
+            first_refusal = Some(response.text().await.unwrap_or_default());
         }
     }
     eprintln!(
@@ -515,6 +518,15 @@ pub async fn seed(
         region.id,
         started.elapsed().as_secs_f64()
     );
+    // Some baskets meet empty shelves; none at all placed means the region cannot sell.
+    if placed == 0
+        && let Some(refusal) = first_refusal
+    {
+        bail!(
+            "region {}: none of {orders} demo orders was accepted; the first was refused with {refusal}",
+            region.id
+        );
+    }
     Ok(())
 }
 

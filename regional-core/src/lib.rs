@@ -101,6 +101,7 @@ impl AppState {
             .clone();
         let pool = db::pool(&config.database_url, config.db_pool_size)?;
         db::migrate(&pool).await?;
+        db::check_headroom(&pool, config.db_pool_size).await?;
         let client = pool
             .get()
             .await

@@ -157,8 +157,9 @@ fn explain_refuses_a_country_that_does_not_exist() {
 fn list_shows_every_region_and_the_fallback() {
     let output = region_config(&["--file", shipped().to_str().unwrap(), "list"]);
     let text = stdout(&output);
-    for id in ["us-east", "eu-west", "ap-south", "sa-east", "ap-southeast"] {
-        assert!(text.contains(id), "{text}");
+    let config = RegionConfig::from_path(&shipped()).unwrap();
+    for region in config.regions() {
+        assert!(text.contains(region.id.as_str()), "{text}");
     }
     assert!(text.contains("(fallback)"));
 }

@@ -43,3 +43,34 @@ async fn a_shoppers_details_never_reach_the_log_even_at_trace() {
     drop(core);
     drop_database(&db_name);
 }
+
+/// A core whose pool the database server cannot hold says so when it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_larger_than_the_servers_free_connections_is_reported_at_start() {
+    let (db_name, database_url) = create_database().await;
+    let psp = spawn_psp(&[]);
+    let core = spawn_core(
+        "eu-west",
+        &database_url,
+        &psp.url,
+        &[("MERIDIAN_DB_POOL", "100000")],
+    );
+    let log = core.log();
+    assert!(
+        log.contains("fewer free connections than this core's pool"),
+        "{log}"
+    );
+    let fitting = spawn_core(
+        "eu-west",
+        &database_url,
+        &psp.url,
+        &[("MERIDIAN_DB_POOL", "2")],
+    );
+    assert!(
+        !fitting.log().contains("fewer free connections"),
+        "{}",
+        fitting.log()
+    );
+    drop((core, fitting));
+    drop_database(&db_name);
+}
