@@ -32,6 +32,9 @@ use crate::region::{
 };
 use crate::runtime::Runtime;
 
+/// The largest request head (request line and headers) the node reads.
+pub const MAX_HEAD_BYTES: usize = 32 << 10;
+
 /// The node's own health endpoint (never routed to a component).
 pub const HEALTH_PATH: &str = "/_edge/healthz";
 
@@ -129,6 +132,8 @@ impl Node {
                 async move { Ok::<_, Infallible>(node.handle(request, client).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
+                // A request head over this is answered 431 by hyper, before any component.
+                .max_header_size(MAX_HEAD_BYTES)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
@@ -163,13 +168,13 @@ impl Node {
         let shopper = self.regions.shopper(request.headers());
         let cx = self.observe.request_span(request.headers(), &method);
         let outcome = self.route(request, client, &shopper, &cx).await;
-        let (response, component) = match outcome {
-            Ok((response, component)) => (response, component),
+        let (response, component, failed) = match outcome {
+            Ok((response, component)) => (response, component, None),
             Err((failure, component)) => {
                 if let Failure::Trap(detail) = &failure {
                     tracing::warn!(component = component.as_deref().unwrap_or("-"), %detail, "component trapped");
                 }
-                (failure.page(), component)
+                (failure.page(), component, Some(failure.code()))
             }
         };
         tracing::info!(
@@ -177,6 +182,8 @@ impl Node {
             %method,
             %path,
             component = component.as_deref().unwrap_or("-"),
+            // Which limit or failure answered instead of the component, if any.
+            failure = failed.unwrap_or("-"),
             region = %shopper.region,
             status = response.status().as_u16(),
             micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),

@@ -330,3 +330,62 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
         );
     }
 }
+
+/// Every page carries the security headers; the one inline stylesheet is allowed by a nonce
+/// that changes with every response, and no script is allowed at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_carries_the_security_headers() {
+    let world = catalogue().await;
+    let http = reqwest::Client::new();
+    let mut nonces = Vec::new();
+    for path in [
+        "/",
+        "/c/dairy",
+        "/p/MILK-PG",
+        "/cart",
+        "/region",
+        "/no-such-page",
+    ] {
+        let response = http
+            .get(format!("{}{path}", world.edge))
+            .header("x-meridian-country", "DE")
+            .send()
+            .await
+            .unwrap();
+        let headers = response.headers().clone();
+        let policy = headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let page = response.text().await.unwrap();
+        for part in [
+            "script-src 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(policy.contains(part), "{path}: {policy}");
+        }
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .unwrap()
+            .to_owned();
+        assert!(
+            page.contains(&format!("<style nonce=\"{nonce}\">")),
+            "{path}: the stylesheet carries the policy's nonce"
+        );
+        assert!(!page.contains("<script"), "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        // Served over plain HTTP here: no HSTS (it would be a lie).
+        assert!(!headers.contains_key("strict-transport-security"), "{path}");
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 6, "a fresh nonce per response");
+}

@@ -7,6 +7,8 @@ use meridian_telemetry::Telemetry;
 use region_config::RegionConfig;
 use region_config::storefront::{StorefrontView, VARIABLE};
 
+use regional_core::audit::{self, Canary, Places};
+
 use crate::harness::*;
 
 fn root_path() -> std::path::PathBuf {
@@ -128,6 +130,36 @@ async fn a_shopper_in_the_sixth_region_buys_in_kuwaiti_dinars() {
         assert_eq!(count_in_database(&core.database_url, &email).await, 0);
     }
     assert_eq!(count_in_edge_store(&email).await, 0);
+
+    // The residency audit, as `scripts/audit` runs it, for the sixth region: a canary
+    // shopper from Kuwait checks out through this node; its details are then in me-central's
+    // database and in no other database, the edge store or the logs.
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    let canaries = [Canary::new(
+        "me-central".parse().unwrap(),
+        "KW".parse().unwrap(),
+        tag,
+    )];
+    let report = audit::run(&edge, &canaries, "bakery", async || {
+        Ok(Places {
+            databases: world
+                .cores
+                .values()
+                .chain(cores.values())
+                .map(|c| (c.region.parse().unwrap(), c.database_url.clone()))
+                .collect(),
+            edge_store: Some(redis_url()),
+            logs: vec![("e2e processes".to_owned(), world.logs.text())],
+            telemetry: Vec::new(),
+        })
+    })
+    .await
+    .unwrap();
+    assert!(report.passes(), "{report}");
+    assert!(
+        report.to_string().contains("database me-central"),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -159,6 +159,32 @@ pub(crate) fn all_countries() -> Vec<(String, String)> {
     list
 }
 
+/// The headers every storefront answer carries. The policy allows no script at all (the
+/// pages need none), the one inline stylesheet by its nonce, images from here or over
+/// `https`, forms posting only here, and no framing by anyone.
+pub(crate) fn security_headers(response: Response, style_nonce: &str, tls: bool) -> Response {
+    let response = response
+        .with_header(
+            "content-security-policy",
+            format!(
+                "default-src 'none'; script-src 'none'; style-src 'nonce-{style_nonce}'; img-src 'self' https: data:; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            ),
+        )
+        .with_header("x-content-type-options", "nosniff".into())
+        .with_header(
+            "referrer-policy",
+            "strict-origin-when-cross-origin".into(),
+        );
+    if tls {
+        response.with_header(
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains".into(),
+        )
+    } else {
+        response
+    }
+}
+
 /// Answers one request.
 pub fn handle(request: &Request) -> Response {
     if let Err(e) = site::load_regions(
@@ -169,6 +195,7 @@ pub fn handle(request: &Request) -> Response {
         eprintln!("storefront: cannot serve: {e}");
         return crate::routes::errors::unavailable();
     }
+    let style_nonce = random_token();
     let storefront = crate::merchants::for_host(request.header("host"));
     let region = site::home_of(
         request.header(COUNTRY_HEADER),
@@ -193,6 +220,7 @@ pub fn handle(request: &Request) -> Response {
             country,
             csrf: csrf.clone(),
             cart_units: 0,
+            style_nonce: style_nonce.clone(),
         },
         scope,
         cart_id: request
@@ -211,24 +239,31 @@ pub fn handle(request: &Request) -> Response {
 
     let path = request.path.clone();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match (request.method.as_str(), segments.as_slice()) {
-        ("GET", []) => crate::routes::home::home(&ctx, cart.as_ref()),
-        ("GET", ["c", slug]) => crate::routes::aisle::category(&ctx, slug),
-        ("GET", ["search"]) => crate::routes::search::search(&ctx),
-        ("GET", ["p", sku]) => crate::routes::product::product(&mut ctx, sku, cart.as_ref()),
+    let response = route(&mut ctx, &segments, cart);
+    security_headers(response, &style_nonce, request.is_tls())
+}
+
+/// The route's answer.
+fn route(ctx: &mut Ctx, segments: &[&str], cart: Option<Cart>) -> Response {
+    let request = ctx.request;
+    match (request.method.as_str(), segments) {
+        ("GET", []) => crate::routes::home::home(ctx, cart.as_ref()),
+        ("GET", ["c", slug]) => crate::routes::aisle::category(ctx, slug),
+        ("GET", ["search"]) => crate::routes::search::search(ctx),
+        ("GET", ["p", sku]) => crate::routes::product::product(ctx, sku, cart.as_ref()),
         ("GET", ["images", file]) => crate::routes::product::image(file),
-        ("GET", ["cart"]) => crate::routes::cart::cart_page(&mut ctx, cart, None, 200),
-        ("POST", ["cart", action]) => crate::routes::cart::cart_action(&mut ctx, action, cart),
+        ("GET", ["cart"]) => crate::routes::cart::cart_page(ctx, cart, None, 200),
+        ("POST", ["cart", action]) => crate::routes::cart::cart_action(ctx, action, cart),
         ("GET", ["checkout"]) => crate::routes::checkout::checkout_page(
-            &ctx,
+            ctx,
             cart,
             crate::routes::checkout::CheckoutForm::default(),
             200,
         ),
-        ("POST", ["checkout"]) => crate::routes::checkout::checkout(&mut ctx, cart),
-        ("GET", ["orders", id]) => crate::routes::order::order(&ctx, id),
-        ("GET", ["region"]) => crate::routes::region::region_page(&ctx),
-        ("POST", ["region"]) => crate::routes::region::choose_region(&mut ctx),
+        ("POST", ["checkout"]) => crate::routes::checkout::checkout(ctx, cart),
+        ("GET", ["orders", id]) => crate::routes::order::order(ctx, id),
+        ("GET", ["region"]) => crate::routes::region::region_page(ctx),
+        ("POST", ["region"]) => crate::routes::region::choose_region(ctx),
         ("GET" | "POST", _) => ctx.not_found("this page"),
         _ => ctx.finish(Response {
             status: 405,

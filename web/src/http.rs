@@ -134,6 +134,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn over_tls_every_answer_also_asks_for_https_only() {
+        let plain = crate::app::security_headers(Response::html(200, String::new()), "n", false);
+        let tls = crate::app::security_headers(Response::html(200, String::new()), "n", true);
+        let has = |r: &Response, name: &str| r.headers.iter().any(|(k, _)| k == name);
+        assert!(!has(&plain, "strict-transport-security"));
+        assert!(has(&tls, "strict-transport-security"));
+        assert!(has(&plain, "content-security-policy") && has(&tls, "x-content-type-options"));
+    }
+
+    #[test]
     fn cookies_forms_and_queries_parse() {
         let r = Request {
             query: "q=sour+dough&page=2".into(),

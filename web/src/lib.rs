@@ -54,6 +54,7 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
         provide_context(site.clone());
         let main = body();
         let css = format!("{}{}", site.storefront.tokens.css_variables(), STYLE);
+        let nonce = site.style_nonce.clone();
         let full_title = format!("{title} · {}", site.storefront.tokens.name);
         let query = query.to_owned();
         let html = view! {
@@ -62,7 +63,7 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
                     <meta charset="utf-8"/>
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
                     <title>{full_title}</title>
-                    <style>{css}</style>
+                    <style nonce=nonce>{css}</style>
                 </head>
                 <body>
                     <ThemeProvider site=site>

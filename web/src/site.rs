@@ -255,6 +255,9 @@ pub struct Site {
     pub csrf: String,
     /// Units in the cart, for the header.
     pub cart_units: u32,
+    /// This response's nonce for the one inline stylesheet (the theme's), named in its
+    /// `Content-Security-Policy`.
+    pub style_nonce: String,
 }
 
 impl Site {

@@ -58,9 +58,13 @@ impl Failure {
                 "What was sent is larger than the shop accepts.",
             ),
             Self::BadRequest(why) => ("Bad request", *why),
-            Self::Deadline | Self::Memory => (
+            Self::Deadline => (
                 "Temporarily unavailable",
                 "This page took too long to prepare. Please try again in a moment.",
+            ),
+            Self::Memory => (
+                "Temporarily unavailable",
+                "This page needed more memory than the shop allows. Please try again in a moment.",
             ),
             Self::Trap(_) => (
                 "Something went wrong",

@@ -35,8 +35,29 @@ async fn a_memory_bomb_is_stopped_with_a_503() {
         .unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["x-meridian-error"], "memory");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("more memory than the shop allows"), "{page}");
     let (status, _) = get(&format!("{}/probe/hello", node.url), &[]).await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_request_head_over_32_kib_is_refused_with_431() {
+    let url = format!("{}/probe/hello", shared().url);
+    let big = client()
+        .get(&url)
+        .header("x-padding", "x".repeat(40 << 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 431);
+    let fine = client()
+        .get(&url)
+        .header("x-padding", "x".repeat(8 << 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.status(), 200);
 }
 
 #[tokio::test]

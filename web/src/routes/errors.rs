@@ -30,6 +30,12 @@ pub fn unavailable() -> crate::http::Response {
             ("content-type".into(), "text/html; charset=utf-8".into()),
             ("retry-after".into(), "30".into()),
             ("x-meridian-error".into(), "region_config".into()),
+            (
+                "content-security-policy".into(),
+                "default-src 'none'; frame-ancestors 'none'".into(),
+            ),
+            ("x-content-type-options".into(), "nosniff".into()),
+            ("referrer-policy".into(), "strict-origin-when-cross-origin".into()),
         ],
         body: b"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Temporarily unavailable</title></head><body><main><h1>Temporarily unavailable</h1><p>The shop is being updated. Please try again in a moment.</p></main></body></html>\n".to_vec(),
     }
