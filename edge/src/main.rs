@@ -64,9 +64,16 @@ struct Up {
     /// The most one instance's linear memory may grow to, in MiB.
     #[arg(long, default_value_t = 64)]
     memory_limit_mib: usize,
-    /// How long one request may run, in milliseconds.
+    /// How long one request may run, in milliseconds, waiting included.
     #[arg(long, default_value_t = 5000)]
     deadline_ms: u64,
+    /// How much CPU time one request's guests may use, in milliseconds (waiting on the
+    /// network or a store does not count).
+    #[arg(long, default_value_t = 50)]
+    cpu_budget_ms: u64,
+    /// A component's own CPU budget, `ID=MS` (repeatable; its dependencies share it).
+    #[arg(long = "component-cpu-budget", value_parser = parse_budget)]
+    component_cpu_budgets: Vec<(String, u64)>,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_body_bytes: u64,
@@ -84,6 +91,16 @@ struct Up {
     /// certificates); the machine's trust store is always used.
     #[arg(long, env = "MERIDIAN_EDGE_CA_CERT")]
     ca_cert: Option<PathBuf>,
+}
+
+fn parse_budget(value: &str) -> Result<(String, u64), String> {
+    let (id, ms) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?} is not ID=MS"))?;
+    let ms = ms
+        .parse()
+        .map_err(|_| format!("{value:?}: {ms:?} is not a number of milliseconds"))?;
+    Ok((id.to_owned(), ms))
 }
 
 fn parse_variable(value: &str) -> Result<(String, String), String> {
@@ -118,6 +135,12 @@ impl Up {
         let limits = Limits {
             memory_bytes: self.memory_limit_mib << 20,
             deadline: Duration::from_millis(self.deadline_ms),
+            cpu: Duration::from_millis(self.cpu_budget_ms),
+            cpu_per_component: self
+                .component_cpu_budgets
+                .iter()
+                .map(|(id, ms)| (id.clone(), Duration::from_millis(*ms)))
+                .collect(),
             body_bytes: self.max_body_bytes,
             max_instances: self.max_instances,
         };

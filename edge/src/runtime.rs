@@ -2,14 +2,17 @@
 //! compiled once (cached on disk by content hash) into `InstancePre`s, with their
 //! dependencies linked.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 
 use crate::bindings::EdgeHost;
 use crate::data::{Stores, Variables};
@@ -21,7 +24,8 @@ pub const HANDLER_EXPORT: &str = "wasi:http/handler@0.3";
 /// How much of each memory slot stays resident between instances.
 pub const KEEP_RESIDENT: usize = 4 << 20;
 
-/// How often the engine's epoch advances: the granularity of the CPU deadline.
+/// How often the engine's epoch advances: the granularity of the CPU budget and the
+/// deadline.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// What one instance may use. None of these can take the node down: a component that
@@ -30,8 +34,13 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct Limits {
     /// The most any one linear memory may grow to, in bytes.
     pub memory_bytes: usize,
-    /// How long one request may run, from instantiation to its last write.
+    /// How long one request may run, from instantiation to its last write, waiting included.
     pub deadline: Duration,
+    /// How much CPU time one request's guests may use on the thread that runs them (time
+    /// spent waiting for the network or a store does not count).
+    pub cpu: Duration,
+    /// A CPU budget of its own for a component, by id (its dependencies share it).
+    pub cpu_per_component: BTreeMap<String, Duration>,
     /// The largest request body accepted, in bytes.
     pub body_bytes: u64,
     /// How many requests may run at once; more get a fast 503.
@@ -43,6 +52,9 @@ impl Default for Limits {
         Self {
             memory_bytes: 64 << 20,
             deadline: Duration::from_secs(5),
+            // A storefront page uses well under 1 ms of CPU (docs/benchmarks.md).
+            cpu: Duration::from_millis(50),
+            cpu_per_component: BTreeMap::new(),
             body_bytes: 1 << 20,
             max_instances: 64,
         }
@@ -223,15 +235,42 @@ impl Runtime {
         self.store_for(State::new(stores, variables))
     }
 
-    /// A store for `state`, under the runtime's memory limit and CPU deadline.
+    /// A store for `state`, under the runtime's memory limit, CPU budget and deadline.
     pub fn store_for(&self, state: State) -> Store<State> {
+        self.store_with_cpu(state, self.limits.cpu)
+    }
+
+    /// The CPU budget of component `id`.
+    pub fn cpu_budget(&self, id: &str) -> Duration {
+        self.limits
+            .cpu_per_component
+            .get(id)
+            .copied()
+            .unwrap_or(self.limits.cpu)
+    }
+
+    /// A store for `state` whose guests may use `cpu` of CPU time on the calling thread
+    /// (the store must run there), and run for at most the deadline. The check runs at each
+    /// epoch tick while a guest runs; a guest waiting on the host is not charged.
+    pub fn store_with_cpu(&self, state: State, cpu: Duration) -> Store<State> {
         let mut store = Store::new(
             &self.engine,
             state.with_memory_limit(self.limits.memory_bytes),
         );
         store.limiter(|s| &mut s.limiter);
-        let ticks = (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        let until = Instant::now() + self.limits.deadline;
+        let started = thread_cpu();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |mut store| {
+            if thread_cpu().saturating_sub(started) >= cpu {
+                store.data_mut().cpu_exceeded = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            if Instant::now() >= until {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
         store
     }
 }
@@ -248,6 +287,15 @@ fn p3_linker(engine: &Engine) -> anyhow::Result<Linker<State>> {
     EdgeHost::add_to_linker::<_, HasSelf<State>>(&mut linker, |s| s)
         .map_err(anyhow::Error::from)?;
     Ok(linker)
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives.

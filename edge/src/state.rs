@@ -29,6 +29,8 @@ pub struct State {
     /// Instances of the component's dependencies, made on their first call.
     pub(crate) dependencies: HashMap<usize, Instance>,
     pub(crate) limiter: MemoryLimiter,
+    /// Whether the guests used up the request's CPU budget (the trap that follows is that).
+    pub(crate) cpu_exceeded: bool,
     /// The trace this store's spans belong to; `None` when telemetry is off.
     pub(crate) trace: Option<crate::observe::Trace>,
     /// Where a WASIp3 component's dependencies run ([`crate::dependency::sidecar`]).
@@ -82,6 +84,7 @@ impl State {
             access: Access::ALL,
             dependencies: HashMap::new(),
             limiter: MemoryLimiter::default(),
+            cpu_exceeded: false,
             trace: None,
             sidecar: None,
         }
@@ -127,6 +130,11 @@ impl State {
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
         self.limiter.max_bytes = bytes;
         self
+    }
+
+    /// Whether the guests used up their CPU budget.
+    pub fn cpu_exceeded(&self) -> bool {
+        self.cpu_exceeded
     }
 
     /// Whether a memory grew past the cap (the guest then fails to allocate and traps).

@@ -84,15 +84,16 @@ pub(crate) struct SidecarCall {
 }
 
 /// Runs `call` in the sidecar of the request whose store holds `state`, and answers the
-/// function's results. A memory cap the sidecar reached is noted in `state`, so a trap that
-/// follows is reported as the cap, as it would be for a dependency of a WASIp2 component.
+/// function's results. A memory cap or CPU budget the sidecar reached is noted in `state`, so
+/// a trap that follows is reported as that limit, as it would be for a dependency of a
+/// WASIp2 component.
 pub(crate) async fn in_sidecar(state: &mut State, call: SidecarCall) -> wasmtime::Result<Vec<Val>> {
     let cx = state.trace.as_ref().map(|trace| trace.cx.clone());
     let sidecar = state
         .sidecar
         .as_mut()
         .ok_or_else(|| wasmtime::format_err!("this request has no store for dependencies"))?;
-    let (results, memory_exceeded) = sidecar
+    let (results, memory_exceeded, cpu_exceeded) = sidecar
         .run(move |store: &mut Store<State>| {
             store.data_mut().access = call.access;
             if let (Some(cx), Some(trace)) = (cx, store.data_mut().trace.as_mut()) {
@@ -105,11 +106,18 @@ pub(crate) async fn in_sidecar(state: &mut State, call: SidecarCall) -> wasmtime
                         func.call(&mut *store, &call.params, &mut results)?;
                         Ok(results)
                     });
-            (results, store.data().memory_exceeded())
+            (
+                results,
+                store.data().memory_exceeded(),
+                store.data().cpu_exceeded(),
+            )
         })
         .await?;
     if memory_exceeded {
         state.limiter.exceeded = true;
+    }
+    if cpu_exceeded {
+        state.cpu_exceeded = true;
     }
     results
 }

@@ -59,9 +59,13 @@ impl Guest {
         let mut state = self.state();
         if p3 {
             let guest = self.clone();
-            state = state.with_sidecar(Box::new(move || guest.runtime.store_for(guest.state())));
+            state = state.with_sidecar(Box::new(move || {
+                let cpu = guest.runtime.cpu_budget(&guest.component.id);
+                guest.runtime.store_with_cpu(guest.state(), cpu)
+            }));
         }
-        self.runtime.store_for(state)
+        let cpu = self.runtime.cpu_budget(&self.component.id);
+        self.runtime.store_with_cpu(state, cpu)
     }
 
     /// Runs `request` through `handler` on the calling (blocking) thread, sending the

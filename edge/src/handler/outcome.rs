@@ -18,6 +18,7 @@ pub enum Failure {
     BodyTooLarge,
     BadRequest(&'static str),
     Deadline,
+    Cpu,
     Memory,
     Trap(String),
 }
@@ -28,7 +29,9 @@ impl Failure {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Busy | Self::Deadline | Self::Memory => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Deadline | Self::Cpu | Self::Memory => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Trap(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -41,6 +44,7 @@ impl Failure {
             Self::BodyTooLarge => "body_too_large",
             Self::BadRequest(_) => "bad_request",
             Self::Deadline => "deadline",
+            Self::Cpu => "cpu",
             Self::Memory => "memory",
             Self::Trap(_) => "trap",
         }
@@ -62,6 +66,10 @@ impl Failure {
                 "Temporarily unavailable",
                 "This page took too long to prepare. Please try again in a moment.",
             ),
+            Self::Cpu => (
+                "Temporarily unavailable",
+                "This page needed more computing time than the shop allows. Please try again in a moment.",
+            ),
             Self::Memory => (
                 "Temporarily unavailable",
                 "This page needed more memory than the shop allows. Please try again in a moment.",
@@ -82,7 +90,7 @@ impl Failure {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         headers.insert("x-meridian-error", HeaderValue::from_static(self.code()));
-        if matches!(self, Self::Busy | Self::Deadline | Self::Memory) {
+        if matches!(self, Self::Busy | Self::Deadline | Self::Cpu | Self::Memory) {
             headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
@@ -101,7 +109,11 @@ pub type ResponseSender = tokio::sync::oneshot::Sender<Result<Response<WasiBody>
 /// Names why a guest call failed: the CPU deadline, the memory cap, or a trap.
 pub fn classify(error: &wasmtime::Error, state: &State) -> Failure {
     if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
-        return Failure::Deadline;
+        return if state.cpu_exceeded() {
+            Failure::Cpu
+        } else {
+            Failure::Deadline
+        };
     }
     if state.memory_exceeded() {
         return Failure::Memory;

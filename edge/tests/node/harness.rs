@@ -210,6 +210,8 @@ pub fn test_limits() -> Limits {
     Limits {
         memory_bytes: 32 << 20,
         deadline: Duration::from_millis(500),
+        cpu: Duration::from_millis(100),
+        cpu_per_component: std::collections::BTreeMap::new(),
         body_bytes: 64 << 10,
         max_instances: 16,
     }

@@ -18,11 +18,49 @@ async fn an_infinite_loop_is_stopped_with_a_503_and_the_node_keeps_serving() {
         .unwrap();
     let took = started.elapsed();
     assert_eq!(response.status(), 503);
-    assert_eq!(response.headers()["x-meridian-error"], "deadline");
-    // The deadline is 500 ms; the epoch ticks every 10 ms.
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(response.headers()["x-meridian-error"], "cpu");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("more computing time"), "{page}");
+    // The CPU budget is 100 ms (the deadline 500 ms); the epoch ticks every 10 ms.
+    assert!(took < Duration::from_millis(450), "took {took:?}");
     let (status, _) = get(&format!("{}/probe/hello", node.url), &[]).await;
     assert_eq!(status, 200);
+}
+
+/// Waiting is not computing: a request that waits three times its CPU budget on the host
+/// is served.
+#[tokio::test]
+async fn waiting_on_the_host_does_not_count_against_the_cpu_budget() {
+    let (status, body) = get(&format!("{}/probe/sleep/300", shared().url), &[]).await;
+    assert_eq!((status, body.as_str()), (200, "slept"));
+}
+
+/// A component given a larger budget of its own loops until the wall-clock deadline stops
+/// it; the others keep the node's budget.
+#[tokio::test]
+async fn a_component_may_have_a_cpu_budget_of_its_own_and_the_deadline_still_holds() {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let node = start(
+        Limits {
+            cpu_per_component: [("probe".to_owned(), Duration::from_secs(10))].into(),
+            ..test_limits()
+        },
+        options(KeyValue::Shared(backend.clone()), &[]),
+        backend,
+    );
+    let response = client()
+        .get(format!("{}/probe/loop", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["x-meridian-error"], "deadline");
+    let response = client()
+        .get(format!("{}/isolated/loop", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-meridian-error"], "cpu");
 }
 
 #[tokio::test]
