@@ -63,13 +63,22 @@ fn start(
     backend: Arc<dyn Backend>,
     telemetry: Telemetry,
 ) -> anyhow::Result<(SocketAddr, Arc<Node>)> {
-    let runtime = Runtime::with_limits(
-        Limits {
-            max_instances: 256,
-            ..Limits::default()
-        },
-        Some(root().join("target/edge-cache-tests")),
-    )?;
+    let limits = Limits {
+        max_instances: 256,
+        ..Limits::default()
+    };
+    start_with(rt, manifest, variables, backend, telemetry, limits)
+}
+
+fn start_with(
+    rt: &tokio::runtime::Runtime,
+    manifest: PathBuf,
+    variables: Vec<(String, String)>,
+    backend: Arc<dyn Backend>,
+    telemetry: Telemetry,
+    limits: Limits,
+) -> anyhow::Result<(SocketAddr, Arc<Node>)> {
+    let runtime = Runtime::with_limits(limits, Some(root().join("target/edge-cache-tests")))?;
     let options = AppOptions {
         manifest,
         variables,
@@ -150,6 +159,46 @@ async fn load(
     (rate, all[all.len() / 2], all[all.len() * 99 / 100])
 }
 
+/// `clients` connections sending `GET path` until `until`, whatever the answers: the noisy
+/// neighbours of the well-behaved component.
+async fn noise(address: SocketAddr, path: &'static str, clients: usize, until: Instant) {
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                let Ok(stream) = tokio::net::TcpStream::connect(address).await else {
+                    continue;
+                };
+                let Ok((mut sender, connection)) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                else {
+                    continue;
+                };
+                tokio::spawn(connection);
+                while Instant::now() < until {
+                    let request = http::Request::get(path)
+                        .header("host", "localhost")
+                        .body(Empty::<Bytes>::new())
+                        .expect("request");
+                    if sender.ready().await.is_err() {
+                        break;
+                    }
+                    match sender.send_request(request).await {
+                        Ok(response) => {
+                            let _ = response.into_body().collect().await;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
 /// The trivial and catalogue handlers written natively in axum, over the same store.
 async fn native(backend: Arc<dyn Backend>) -> SocketAddr {
     use axum::extract::{Path, State as AxumState};
@@ -210,7 +259,7 @@ fn main() -> anyhow::Result<()> {
     let (probe, probe_node) = start(
         &rt,
         root().join("edge/tests/node/spin.toml"),
-        probe_vars,
+        probe_vars.clone(),
         backend.clone(),
         Telemetry::disabled(),
     )?;
@@ -410,6 +459,46 @@ fn main() -> anyhow::Result<()> {
     {
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    // Noisy neighbours: the trivial component's requests/s and p99 at concurrency 8 alone,
+    // then while 16 clients hit a looping component and 16 a memory bomb, on a node with the
+    // default limits (CPU budget, shares, quarantine).
+    if wanted("noisy") {
+        let limits = Limits {
+            max_instances: 64,
+            ..Limits::default()
+        };
+        let (noisy, _) = start_with(
+            &rt,
+            root().join("edge/tests/node/spin.toml"),
+            probe_vars.clone(),
+            backend.clone(),
+            Telemetry::disabled(),
+            limits,
+        )?;
+        let (alone, _, alone_p99) = rt.block_on(load(noisy, "/hello", 8, secs));
+        let until = Instant::now() + Duration::from_secs(secs + 2);
+        let loops = rt.spawn(noise(noisy, "/probe/loop", 16, until));
+        let bombs = rt.spawn(noise(noisy, "/isolated/bomb", 16, until));
+        std::thread::sleep(Duration::from_secs(1));
+        let (crowded, _, crowded_p99) = rt.block_on(load(noisy, "/hello", 8, secs));
+        rt.block_on(async {
+            let _ = loops.await;
+            let _ = bombs.await;
+        });
+        println!("| noisy neighbours | `/hello` req/s | p99 ms |");
+        println!("|---|---|---|");
+        println!(
+            "| alone | {alone:.0} | {:.2} |",
+            alone_p99.as_secs_f64() * 1e3
+        );
+        println!(
+            "| while 16 loop and 16 bomb | {crowded:.0} ({:.0}%) | {:.2} ({:.1}×) |",
+            crowded / alone * 100.0,
+            crowded_p99.as_secs_f64() * 1e3,
+            crowded_p99.as_secs_f64() / alone_p99.as_secs_f64()
+        );
     }
 
     // Where a listing page's server time goes: its spans (node request, storefront run,

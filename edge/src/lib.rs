@@ -19,7 +19,8 @@
 //!
 //! Beside them: [`manifest`] (`spin.toml`, manifest version 2, parsed strictly with Spin 4's
 //! rules), [`bindings`] (the `bindgen!` output for Meridian's WIT world `edge-host`),
-//! `cache` (compiled components on disk), [`observe`] (OpenTelemetry spans and metrics, off
+//! [`share`] (each component's share of the node's instances, and quarantine of one that
+//! keeps hitting limits), `cache` (compiled components on disk), [`observe`] (OpenTelemetry spans and metrics, off
 //! unless an OTLP endpoint is set). Building the guests for tests and benchmarks is the
 //! `guest-build` crate's job, not the node's.
 
@@ -36,6 +37,7 @@ pub mod region;
 pub mod router;
 pub mod runtime;
 pub mod server;
+pub mod share;
 #[cfg(test)]
 mod snapshots;
 pub mod state;

@@ -80,6 +80,16 @@ struct Up {
     /// How many requests may run at once; more get a fast 503.
     #[arg(long, default_value_t = 64)]
     max_instances: usize,
+    /// The most of those one component may hold at once, in percent; more get a fast 503.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=100))]
+    component_share_percent: u8,
+    /// A component that hits its CPU budget or memory cap this many times within 10 s runs
+    /// one request at a time, at most one a second, for the next `--quarantine-secs`.
+    #[arg(long, default_value_t = 5)]
+    quarantine_after: usize,
+    /// How long a quarantine lasts, in seconds.
+    #[arg(long, default_value_t = 30)]
+    quarantine_secs: u64,
     /// Where compiled components are cached (default: `target/edge-cache` beside the manifest).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -143,6 +153,12 @@ impl Up {
                 .collect(),
             body_bytes: self.max_body_bytes,
             max_instances: self.max_instances,
+            shares: edge::share::ShareLimits {
+                share: f64::from(self.component_share_percent) / 100.0,
+                quarantine_after: self.quarantine_after,
+                quarantine_for: Duration::from_secs(self.quarantine_secs),
+                ..edge::share::ShareLimits::default()
+            },
         };
         let cache = self.cache_dir.clone().unwrap_or_else(|| {
             self.manifest

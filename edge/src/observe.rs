@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use meridian_telemetry::opentelemetry::metrics::Histogram;
+use meridian_telemetry::opentelemetry::metrics::{Counter, Histogram};
 use meridian_telemetry::opentelemetry::trace::SpanKind;
 use meridian_telemetry::opentelemetry::{Context, KeyValue};
 use meridian_telemetry::{RequestMetrics, Telemetry};
@@ -25,6 +25,7 @@ pub struct Observe {
 struct Instruments {
     requests: RequestMetrics,
     call_duration: Histogram<f64>,
+    limits: Counter<u64>,
 }
 
 impl Observe {
@@ -35,6 +36,10 @@ impl Observe {
                 .f64_histogram("meridian.edge.component.duration")
                 .with_unit("s")
                 .with_description("Time of component runs and dependency calls")
+                .build(),
+            limits: meter
+                .u64_counter("meridian.edge.limits")
+                .with_description("Limit hits per component: cpu, memory, and quarantines")
                 .build(),
         });
         Self {
@@ -49,6 +54,19 @@ impl Observe {
 
     pub fn is_enabled(&self) -> bool {
         self.telemetry.is_enabled()
+    }
+
+    /// Counts one hit of `limit` by `component`.
+    pub fn limit_hit(&self, component: &str, limit: &'static str) {
+        if let Some(instruments) = &self.instruments {
+            instruments.limits.add(
+                1,
+                &[
+                    KeyValue::new("meridian.component", component.to_owned()),
+                    KeyValue::new("meridian.limit", limit),
+                ],
+            );
+        }
     }
 
     /// The server span of a shopper request, under the trace context it carried.

@@ -45,6 +45,8 @@ pub struct Limits {
     pub body_bytes: u64,
     /// How many requests may run at once; more get a fast 503.
     pub max_instances: usize,
+    /// Each component's share of those, and quarantine.
+    pub shares: crate::share::ShareLimits,
 }
 
 impl Default for Limits {
@@ -57,6 +59,7 @@ impl Default for Limits {
             cpu_per_component: BTreeMap::new(),
             body_bytes: 1 << 20,
             max_instances: 64,
+            shares: crate::share::ShareLimits::default(),
         }
     }
 }

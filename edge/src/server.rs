@@ -31,6 +31,7 @@ use crate::region::{
     COUNTRY_HEADER, REGION_HEADER, REGIONS_HEADER, RegionRouting, Shopper, Source,
 };
 use crate::runtime::Runtime;
+use crate::share::{Refusal, Shares};
 
 /// The largest request head (request line and headers) the node reads.
 pub const MAX_HEAD_BYTES: usize = 32 << 10;
@@ -45,6 +46,7 @@ pub struct Node {
     pub regions: RegionRouting,
     cores: Vec<(String, Origin)>,
     permits: Arc<Semaphore>,
+    shares: Arc<Shares>,
     observe: Arc<Observe>,
     tls: Tls,
 }
@@ -94,13 +96,20 @@ impl Node {
     ) -> Arc<Self> {
         let cores = app.core_origins(&regions.config);
         let permits = Arc::new(Semaphore::new(runtime.limits().max_instances));
+        let observe = Arc::new(Observe::new(options.telemetry));
+        let shares = Arc::new(Shares::new(
+            runtime.limits().shares.clone(),
+            runtime.limits().max_instances,
+            observe.clone(),
+        ));
         Arc::new(Self {
             runtime: Arc::new(runtime),
             app,
             regions,
             cores,
             permits,
-            observe: Arc::new(Observe::new(options.telemetry)),
+            shares,
+            observe,
             tls: options.tls,
         })
     }
@@ -284,6 +293,18 @@ impl Node {
         let Some(handler) = component.http.clone() else {
             return Err(Failure::NotFound);
         };
+        // The component's share first: one at its share is refused without taking a place
+        // another component could use.
+        let admission = match self.shares.admit(&component.id) {
+            Ok(admission) => admission,
+            Err(Refusal::Share) => return Err(Failure::Share),
+            Err(Refusal::Quarantined) => {
+                // Answered slowly (the wait costs no CPU): a client retrying a quarantined
+                // component at once would otherwise turn it into a flood of refusals.
+                tokio::time::sleep(self.runtime.limits().shares.refusal_delay).await;
+                return Err(Failure::Quarantined);
+            }
+        };
         let permit = self
             .permits
             .clone()
@@ -315,10 +336,16 @@ impl Node {
         let runtime = tokio::runtime::Handle::current();
         // A guest runs on a blocking thread, never on the threads that accept and answer
         // connections: a busy or looping guest holds up only its own request.
+        let shares = self.shares.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<(), Failure> {
             // Held until the guest has written its whole body.
-            let _permit = permit;
-            guest.serve(handler, request, sender, &runtime)
+            let _held = (permit, admission);
+            let id = guest.component.id.clone();
+            let outcome = guest.serve(handler, request, sender, &runtime);
+            if let Err(failure @ (Failure::Cpu | Failure::Memory)) = &outcome {
+                shares.hit(&id, failure.code());
+            }
+            outcome
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
@@ -358,7 +385,9 @@ impl Chain for NodeChain {
             node.run(target, request, &shopper, &cx)
                 .await
                 .map_err(|f| match f {
-                    Failure::Busy => wasmtime_wasi_http::Error::ConnectionLimitReached,
+                    Failure::Busy | Failure::Share | Failure::Quarantined => {
+                        wasmtime_wasi_http::Error::ConnectionLimitReached
+                    }
                     Failure::NotFound => wasmtime_wasi_http::Error::DestinationNotFound,
                     _ => wasmtime_wasi_http::Error::DestinationUnavailable,
                 })

@@ -15,6 +15,10 @@ use crate::state::State;
 pub enum Failure {
     NotFound,
     Busy,
+    /// The component holds its whole share of the node's instances.
+    Share,
+    /// The component is quarantined and already running its one request.
+    Quarantined,
     BodyTooLarge,
     BadRequest(&'static str),
     Deadline,
@@ -29,9 +33,12 @@ impl Failure {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Busy | Self::Deadline | Self::Cpu | Self::Memory => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Busy
+            | Self::Share
+            | Self::Quarantined
+            | Self::Deadline
+            | Self::Cpu
+            | Self::Memory => StatusCode::SERVICE_UNAVAILABLE,
             Self::Trap(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -41,6 +48,8 @@ impl Failure {
         match self {
             Self::NotFound => "not_found",
             Self::Busy => "busy",
+            Self::Share => "share",
+            Self::Quarantined => "quarantined",
             Self::BodyTooLarge => "body_too_large",
             Self::BadRequest(_) => "bad_request",
             Self::Deadline => "deadline",
@@ -53,7 +62,7 @@ impl Failure {
     pub fn page(&self) -> Response<WasiBody> {
         let (title, text) = match self {
             Self::NotFound => ("Page not found", "There is no page at this address."),
-            Self::Busy => (
+            Self::Busy | Self::Share | Self::Quarantined => (
                 "Busy",
                 "The shop is very busy right now. Please try again in a moment.",
             ),
@@ -90,7 +99,15 @@ impl Failure {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         headers.insert("x-meridian-error", HeaderValue::from_static(self.code()));
-        if matches!(self, Self::Busy | Self::Deadline | Self::Cpu | Self::Memory) {
+        if matches!(
+            self,
+            Self::Busy
+                | Self::Share
+                | Self::Quarantined
+                | Self::Deadline
+                | Self::Cpu
+                | Self::Memory
+        ) {
             headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response

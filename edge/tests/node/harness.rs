@@ -212,6 +212,11 @@ pub fn test_limits() -> Limits {
         deadline: Duration::from_millis(500),
         cpu: Duration::from_millis(100),
         cpu_per_component: std::collections::BTreeMap::new(),
+        // One component may use every instance: the tests of shares set their own.
+        shares: edge::share::ShareLimits {
+            share: 1.0,
+            ..edge::share::ShareLimits::default()
+        },
         body_bytes: 64 << 10,
         max_instances: 16,
     }

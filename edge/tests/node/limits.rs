@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 use edge::data::KeyValue;
 use edge::data::{Backend, MemoryBackend};
 use edge::runtime::Limits;
+use edge::share::ShareLimits;
 
 use crate::harness::{client, get, options, shared, start, test_limits};
 
@@ -150,8 +151,9 @@ async fn beyond_the_instance_limit_requests_get_a_fast_503() {
     // Let both take their instance.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let started = Instant::now();
+    // Another component: within its own share, but the node is full.
     let response = client()
-        .get(format!("{}/probe/hello", node.url))
+        .get(format!("{}/hello", node.url))
         .send()
         .await
         .unwrap();
@@ -185,5 +187,81 @@ async fn no_request_finds_anything_an_earlier_one_left_in_memory() {
     for _ in 0..20 {
         let (status, body) = get(&format!("{}/probe/leftovers", node.url), &[]).await;
         assert_eq!((status, body.as_str()), (200, "visits=1 dirty=0"));
+    }
+}
+
+/// A component at its share of the node's instances gets a fast 503 of its own; another
+/// component is still served.
+#[tokio::test]
+async fn a_component_at_its_share_is_refused_and_the_others_are_served() {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let node = start(
+        Limits {
+            max_instances: 4,
+            deadline: Duration::from_secs(5),
+            shares: ShareLimits::default(),
+            ..test_limits()
+        },
+        options(KeyValue::Shared(backend.clone()), &[]),
+        backend,
+    );
+    let sleep = format!("{}/probe/sleep/1000", node.url);
+    let slow: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(client().get(sleep.clone()).send()))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = client()
+        .get(format!("{}/probe/hello", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["x-meridian-error"], "share");
+    let (status, _) = get(&format!("{}/hello", node.url), &[]).await;
+    assert_eq!(status, 200, "another component keeps its share");
+    for s in slow {
+        assert_eq!(s.await.unwrap().unwrap().status(), 200);
+    }
+}
+
+/// A component that keeps hitting its CPU budget runs one request at a time for a while,
+/// then comes back by itself; the others are not touched.
+#[tokio::test]
+async fn a_component_that_keeps_hitting_limits_is_quarantined_and_comes_back() {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let node = start(
+        Limits {
+            deadline: Duration::from_secs(5),
+            shares: ShareLimits {
+                quarantine_after: 2,
+                quarantine_for: Duration::from_millis(1500),
+                quarantine_interval: Duration::from_millis(100),
+                ..ShareLimits::default()
+            },
+            ..test_limits()
+        },
+        options(KeyValue::Shared(backend.clone()), &[]),
+        backend,
+    );
+    for _ in 0..2 {
+        let (status, _) = get(&format!("{}/probe/loop", node.url), &[]).await;
+        assert_eq!(status, 503);
+    }
+    let sleep = format!("{}/probe/sleep/600", node.url);
+    let one = tokio::spawn(client().get(sleep.clone()).send());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = client().get(&sleep).send().await.unwrap();
+    assert_eq!(second.status(), 503);
+    assert_eq!(second.headers()["x-meridian-error"], "quarantined");
+    let (status, _) = get(&format!("{}/hello", node.url), &[]).await;
+    assert_eq!(status, 200, "only the offender is cut");
+    assert_eq!(one.await.unwrap().unwrap().status(), 200);
+    // After the quarantine, two at once again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let both: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(client().get(sleep.clone()).send()))
+        .collect();
+    for b in both {
+        assert_eq!(b.await.unwrap().unwrap().status(), 200);
     }
 }
