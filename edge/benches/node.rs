@@ -177,8 +177,9 @@ async fn noise(address: SocketAddr, path: &'static str, clients: usize, until: I
                 };
                 tokio::spawn(connection);
                 while Instant::now() < until {
+                    // Another merchant's storefront: the node shares by host too.
                     let request = http::Request::get(path)
-                        .header("host", "localhost")
+                        .header("host", "noisy.localhost")
                         .body(Empty::<Bytes>::new())
                         .expect("request");
                     if sender.ready().await.is_err() {

@@ -56,13 +56,13 @@ impl Observe {
         self.telemetry.is_enabled()
     }
 
-    /// Counts one hit of `limit` by `component`.
-    pub fn limit_hit(&self, component: &str, limit: &'static str) {
+    /// Counts one hit of `limit` in `lane` (a component's id, or `host NAME`).
+    pub fn limit_hit(&self, lane: &str, limit: &'static str) {
         if let Some(instruments) = &self.instruments {
             instruments.limits.add(
                 1,
                 &[
-                    KeyValue::new("meridian.component", component.to_owned()),
+                    KeyValue::new("meridian.lane", lane.to_owned()),
                     KeyValue::new("meridian.limit", limit),
                 ],
             );

@@ -293,18 +293,23 @@ impl Node {
         let Some(handler) = component.http.clone() else {
             return Err(Failure::NotFound);
         };
-        // The component's share first: one at its share is refused without taking a place
-        // another component could use.
-        let admission = match self.shares.admit(&component.id) {
-            Ok(admission) => admission,
-            Err(Refusal::Share) => return Err(Failure::Share),
-            Err(Refusal::Quarantined) => {
-                // Answered slowly (the wait costs no CPU): a client retrying a quarantined
-                // component at once would otherwise turn it into a flood of refusals.
-                tokio::time::sleep(self.runtime.limits().shares.refusal_delay).await;
-                return Err(Failure::Quarantined);
+        // The shares first, the component's and its storefront's (the host it is served
+        // for: every storefront is the same component): one at its share is refused
+        // without taking a place another could use.
+        let lanes = [component.id.clone(), format!("host {}", host_of(&request))];
+        let mut admissions = Vec::with_capacity(lanes.len());
+        for lane in &lanes {
+            match self.shares.admit(lane) {
+                Ok(admission) => admissions.push(admission),
+                Err(Refusal::Share) => return Err(Failure::Share),
+                Err(Refusal::Quarantined) => {
+                    // Answered slowly (the wait costs no CPU): a client retrying a
+                    // quarantined component at once would otherwise flood the node.
+                    tokio::time::sleep(self.runtime.limits().shares.refusal_delay).await;
+                    return Err(Failure::Quarantined);
+                }
             }
-        };
+        }
         let permit = self
             .permits
             .clone()
@@ -339,11 +344,12 @@ impl Node {
         let shares = self.shares.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<(), Failure> {
             // Held until the guest has written its whole body.
-            let _held = (permit, admission);
-            let id = guest.component.id.clone();
+            let _held = (permit, admissions);
             let outcome = guest.serve(handler, request, sender, &runtime);
             if let Err(failure @ (Failure::Cpu | Failure::Memory)) = &outcome {
-                shares.hit(&id, failure.code());
+                for lane in &lanes {
+                    shares.hit(lane, failure.code());
+                }
             }
             outcome
         });
@@ -358,6 +364,18 @@ impl Node {
             },
         }
     }
+}
+
+/// The host a request is for (its storefront), without the port.
+fn host_of<B>(request: &Request<B>) -> String {
+    let host = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    host.rsplit_once(':')
+        .map_or(host, |(name, _)| name)
+        .to_ascii_lowercase()
 }
 
 /// Service chaining: a request to `http://<component>.spin.internal` runs on that

@@ -3,8 +3,9 @@
 //! memory cap is quarantined for a while (one request at a time, at most one a second),
 //! with a log line and a metric naming it and why, until it comes back by itself.
 //!
-//! Components, not hosts: every storefront of this node is the same `storefront` component,
-//! so a storefront's share is its component's.
+//! A lane is named by its caller: the node keeps one per component and one per host (every
+//! storefront is the same `storefront` component, so its host is what tells storefronts
+//! apart), and a request must be admitted to both.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -135,7 +136,7 @@ impl Shares {
                 Some(_) => {
                     state.until = None;
                     state.last = None;
-                    tracing::info!(component, "component back from quarantine");
+                    tracing::info!(lane = component, "back from quarantine");
                     false
                 }
                 None => false,
@@ -187,13 +188,13 @@ impl Shares {
             state.until = Some(now + self.limits.quarantine_for);
             state.hits.clear();
             tracing::warn!(
-                component,
+                lane = component,
                 limit,
                 hits = self.limits.quarantine_after,
                 window_ms = u64::try_from(self.limits.window.as_millis()).unwrap_or(u64::MAX),
                 quarantine_ms =
                     u64::try_from(self.limits.quarantine_for.as_millis()).unwrap_or(u64::MAX),
-                "component quarantined: it keeps hitting a limit; one request at a time until the quarantine ends"
+                "quarantined: its requests keep hitting a limit; one at a time, at most one a second, until the quarantine ends"
             );
             self.observe.limit_hit(component, "quarantine");
         }

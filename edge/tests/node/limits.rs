@@ -151,9 +151,10 @@ async fn beyond_the_instance_limit_requests_get_a_fast_503() {
     // Let both take their instance.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let started = Instant::now();
-    // Another component: within its own share, but the node is full.
+    // Another component of another storefront: within their shares, but the node is full.
     let response = client()
         .get(format!("{}/hello", node.url))
+        .header("host", "other.localhost")
         .send()
         .await
         .unwrap();
@@ -217,8 +218,28 @@ async fn a_component_at_its_share_is_refused_and_the_others_are_served() {
         .unwrap();
     assert_eq!(refused.status(), 503);
     assert_eq!(refused.headers()["x-meridian-error"], "share");
-    let (status, _) = get(&format!("{}/hello", node.url), &[]).await;
-    assert_eq!(status, 200, "another component keeps its share");
+    let (status, _) = get(
+        &format!("{}/hello", node.url),
+        &[("host", "other.localhost")],
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "another component of another host keeps its share"
+    );
+    let same_host = client()
+        .get(format!("{}/hello", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            same_host.status().as_u16(),
+            same_host.headers()["x-meridian-error"].to_str().unwrap()
+        ),
+        (503, "share"),
+        "the storefront (host) is at its share too"
+    );
     for s in slow {
         assert_eq!(s.await.unwrap().unwrap().status(), 200);
     }
@@ -253,7 +274,11 @@ async fn a_component_that_keeps_hitting_limits_is_quarantined_and_comes_back() {
     let second = client().get(&sleep).send().await.unwrap();
     assert_eq!(second.status(), 503);
     assert_eq!(second.headers()["x-meridian-error"], "quarantined");
-    let (status, _) = get(&format!("{}/hello", node.url), &[]).await;
+    let (status, _) = get(
+        &format!("{}/hello", node.url),
+        &[("host", "other.localhost")],
+    )
+    .await;
     assert_eq!(status, 200, "only the offender is cut");
     assert_eq!(one.await.unwrap().unwrap().status(), 200);
     // After the quarantine, two at once again.
