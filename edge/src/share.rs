@@ -15,6 +15,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::observe::Observe;
 
+/// Lanes kept before idle ones are forgotten.
+const MAX_LANES: usize = 1024;
+
 /// How components share the node.
 #[derive(Debug, Clone)]
 pub struct ShareLimits {
@@ -106,6 +109,20 @@ impl Shares {
 
     fn lane(&self, component: &str) -> Arc<Lane> {
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lane) = lanes.get(component) {
+            return lane.clone();
+        }
+        if lanes.len() >= MAX_LANES {
+            // Hosts come from clients: forget the lanes that hold nothing (no request in
+            // flight, no recent hit, no quarantine), so made-up hosts cannot grow the map.
+            let (permits, window) = (self.permits, self.limits.window);
+            lanes.retain(|_, lane| {
+                let state = lane.state.lock().unwrap_or_else(PoisonError::into_inner);
+                lane.share.available_permits() < permits
+                    || state.hits.back().is_some_and(|t| t.elapsed() <= window)
+                    || state.until.is_some()
+            });
+        }
         lanes
             .entry(component.to_owned())
             .or_insert_with(|| {
@@ -228,6 +245,20 @@ mod tests {
         let _b = shares.admit("b").unwrap();
         drop(a);
         assert!(shares.admit("a").is_ok());
+    }
+
+    #[test]
+    fn made_up_hosts_do_not_grow_the_lanes_without_bound() {
+        let shares = shares(3, Duration::from_secs(30));
+        let held = shares.admit("host busy").unwrap();
+        shares.hit("host offender", "cpu");
+        for i in 0..3 * MAX_LANES {
+            drop(shares.admit(&format!("host made-up-{i}")).unwrap());
+        }
+        let lanes = shares.lanes.lock().unwrap();
+        assert!(lanes.len() <= MAX_LANES, "{}", lanes.len());
+        assert!(lanes.contains_key("host busy") && lanes.contains_key("host offender"));
+        drop(held);
     }
 
     #[test]
