@@ -1,10 +1,10 @@
 //! What a change to the config does, for the compliance review of a `regions.toml` edit
 //! (`region-config diff OLD NEW`): regions added and removed, countries that change home
 //! region, pinning, currencies, taxes as shoppers pay them, core URLs, warehouses and what
-//! the edge may cache. Changes that need a human decision are marked: a country leaving a
+//! the edge may cache, retention periods. Changes that need a human decision are marked: a country leaving a
 //! pinned region (its shoppers' existing personal data stays there until it is migrated or
 //! erased), a pinned country moving to a region under another regulation, a region losing
-//! its pinning, a region removed. `check` still refuses what is unsafe in the new file.
+//! its pinning, a region removed, a retention period shortened. `check` still refuses what is unsafe in the new file.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -152,6 +152,7 @@ fn region_changes(old: &Region, new: &Region, out: &mut Vec<Change>) {
             "region {id}: warehouse {w} removed (its stock and open orders need a new home)"
         )));
     }
+    retention_changes(old, new, out);
     for class in new.edge_may_cache.difference(&old.edge_may_cache) {
         out.push(change(format!(
             "region {id}: the edge may now cache {class:?}"
@@ -161,6 +162,39 @@ fn region_changes(old: &Region, new: &Region, out: &mut Vec<Change>) {
         out.push(change(format!(
             "region {id}: the edge may no longer cache {class:?}"
         )));
+    }
+}
+
+/// A shorter period erases data at the sweeper's next round: a person decides.
+fn retention_changes(old: &Region, new: &Region, out: &mut Vec<Change>) {
+    let id = &new.id;
+    let periods = |r: &Region| {
+        [
+            ("guest_order_days", r.retention.map(|r| r.guest_order_days)),
+            (
+                "inactive_account_days",
+                r.retention.map(|r| r.inactive_account_days),
+            ),
+        ]
+    };
+    for ((key, before), (_, after)) in periods(old).into_iter().zip(periods(new)) {
+        if before == after {
+            continue;
+        }
+        let text = |d: Option<u32>| d.map_or("unset".to_owned(), |d| d.to_string());
+        let line = format!(
+            "region {id}: retention {key} {} -> {}",
+            text(before),
+            text(after)
+        );
+        match (before, after) {
+            (Some(b), Some(a)) if a >= b => out.push(change(line)),
+            (None, Some(_)) => out.push(change(line)),
+            _ => out.push(decide(
+                line,
+                "the sweeper anonymises what is older than the new period at its next round, irreversibly: confirm nothing must be kept longer".to_owned(),
+            )),
+        }
     }
 }
 
@@ -338,5 +372,37 @@ mod tests {
                 .any(|c| c.text == "region me-central removed" && c.decision.is_some()),
             "{removed:#?}"
         );
+    }
+
+    #[test]
+    fn a_shorter_retention_needs_a_decision_a_longer_one_does_not() {
+        let shipped = load("regions.toml");
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("regions.toml"))
+                .unwrap();
+        let eu = text.find("id = \"eu-west\"").unwrap();
+        let (head, tail) = text.split_at(eu);
+        let shorter = format!(
+            "{head}{}",
+            tail.replacen("guest_order_days = 365", "guest_order_days = 30", 1)
+        );
+        let changes = diff(&shipped, &RegionConfig::parse(&shorter).unwrap());
+        assert_eq!(changes.len(), 1, "{changes:#?}");
+        assert_eq!(
+            changes[0].text,
+            "region eu-west: retention guest_order_days 365 -> 30"
+        );
+        assert!(changes[0].decision.is_some());
+        let longer = format!(
+            "{head}{}",
+            tail.replacen(
+                "inactive_account_days = 1095",
+                "inactive_account_days = 2000",
+                1
+            )
+        );
+        let changes = diff(&shipped, &RegionConfig::parse(&longer).unwrap());
+        assert_eq!(changes.len(), 1, "{changes:#?}");
+        assert!(changes[0].decision.is_none(), "{changes:#?}");
     }
 }

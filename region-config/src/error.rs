@@ -32,6 +32,18 @@ pub enum Problem {
         "region {region} is pinned but has no core_url: its shoppers' data would have nowhere to go"
     )]
     PinnedRegionWithoutCoreUrl { region: RegionId },
+    #[error(
+        "region {region} is pinned but has no [region.retention]: compliance must say how long its personal data is kept"
+    )]
+    PinnedRegionWithoutRetention { region: RegionId },
+    #[error(
+        "{key} = {value} in region {region}: a retention period is a whole number of days from 1 to 36500"
+    )]
+    InvalidRetention {
+        region: RegionId,
+        key: &'static str,
+        value: i64,
+    },
     #[error("region {region} is pinned but names no regulation")]
     PinnedRegionWithoutRegulation { region: RegionId },
     #[error("core_url {url:?} of region {region} is not a usable base URL: {reason}")]

@@ -79,6 +79,14 @@ fn explain_to(config: &RegionConfig, country: CountryCode, audience: Audience) -
         "  stored at:     orders and personal data (contact, shipping address, payment tokens, order history) in the {} core's PostgreSQL database{core}",
         region.id
     );
+    let retention = match region.retention {
+        Some(r) => format!(
+            "guest orders' personal fields anonymised {} days after completion; accounts erased after {} days without a sign-in",
+            r.guest_order_days, r.inactive_account_days
+        ),
+        None => "no period set: kept until the shopper or staff ask for erasure".to_owned(),
+    };
+    let _ = writeln!(out, "  kept for:      {retention}");
     let refused_by = config
         .regions()
         .iter()

@@ -52,6 +52,21 @@ pub(crate) struct RawRegion {
     /// `[[region.warehouse]]`
     #[serde(default, rename = "warehouse")]
     pub warehouses: Vec<RawWarehouse>,
+    /// `[region.retention]`: required when the region is pinned.
+    pub retention: Option<RawRetention>,
+}
+
+/// `[region.retention]`: how long personal data is kept, in days.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetention {
+    /// `guest_order_days = 365`: a guest order's personal fields (name, e-mail, phone,
+    /// street, city) are anonymised this many days after the order was completed
+    /// (fulfilled, cancelled, declined or refunded). Amounts, tax and country stay.
+    pub guest_order_days: Spanned<i64>,
+    /// `inactive_account_days = 1095`: an account nobody signed in to for this many days is
+    /// erased, as if its shopper had asked.
+    pub inactive_account_days: Spanned<i64>,
 }
 
 /// `[region.pinning]`

@@ -44,8 +44,8 @@ pub use error::{Diagnostic, LoadError, Problem};
 pub use explain::{explain, list};
 pub use file::{TaxDisplay, TaxKind};
 pub use model::{
-    Assignment, CountryTax, DataClass, Pinning, Region, RegionConfig, TaxRules, Warehouse,
-    core_url_env_key,
+    Assignment, CountryTax, DataClass, Pinning, Region, RegionConfig, Retention, TaxRules,
+    Warehouse, core_url_env_key,
 };
 
 /// Where binaries look for the file when no path is given: `MERIDIAN_REGION_CONFIG`, else

@@ -34,10 +34,27 @@ pub struct Region {
     pub edge_may_cache: BTreeSet<DataClass>,
     pub tax: TaxRules,
     pub warehouses: Vec<Warehouse>,
+    /// How long personal data is kept; always set for a pinned region. `None`: kept until
+    /// the shopper or staff ask for erasure.
+    pub retention: Option<Retention>,
     /// The 1-based line of this region's `id` key, for explanations.
     pub line: usize,
     /// The 1-based line where each listed country is written, for explanations.
     pub country_lines: BTreeMap<CountryCode, usize>,
+}
+
+/// How long a region keeps personal data, in whole days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// After a guest order is completed, its personal fields are anonymised.
+    pub guest_order_days: u32,
+    /// After an account's last sign-in, the account is erased.
+    pub inactive_account_days: u32,
+}
+
+impl Retention {
+    /// The longest period the checker accepts: a hundred years.
+    pub const MAX_DAYS: u32 = 36_500;
 }
 
 /// Whether a region's shoppers' personal data is pinned to it, and by which law.

@@ -9,7 +9,8 @@ use crate::codes::{BasisPoints, CountryCode, Currency, RegionId, Slug};
 use crate::error::{Diagnostic, LoadError, Problem};
 use crate::file::{RawCountryTax, RawFile, RawRegion};
 use crate::model::{
-    CountryTax, DataClass, Pinning, Region, RegionConfig, TaxRules, Warehouse, parse_core_url,
+    CountryTax, DataClass, Pinning, Region, RegionConfig, Retention, TaxRules, Warehouse,
+    parse_core_url,
 };
 
 /// Byte offsets to 1-based line and column (columns count characters).
@@ -351,6 +352,7 @@ fn region(raw: &RawRegion, c: &mut Collector<'_>) -> Option<Region> {
         );
     }
 
+    let retention = retention(raw, &id, pinning.is_pinned(), c);
     let line = c.positions.at(raw.id.span().start).0;
     Some(Region {
         id,
@@ -363,8 +365,49 @@ fn region(raw: &RawRegion, c: &mut Collector<'_>) -> Option<Region> {
         edge_may_cache,
         tax: tax?,
         warehouses,
+        retention,
         line,
         country_lines,
+    })
+}
+
+/// The region's retention periods, required when it is pinned.
+fn retention(
+    raw: &RawRegion,
+    region: &RegionId,
+    pinned: bool,
+    c: &mut Collector<'_>,
+) -> Option<Retention> {
+    let Some(r) = &raw.retention else {
+        if pinned {
+            c.report(
+                raw.id.span().start,
+                Problem::PinnedRegionWithoutRetention {
+                    region: region.clone(),
+                },
+            );
+        }
+        return None;
+    };
+    let mut days = |key: &'static str, value: &Spanned<i64>| match u32::try_from(*value.get_ref()) {
+        Ok(d) if (1..=Retention::MAX_DAYS).contains(&d) => Some(d),
+        _ => {
+            c.report(
+                value.span().start,
+                Problem::InvalidRetention {
+                    region: region.clone(),
+                    key,
+                    value: *value.get_ref(),
+                },
+            );
+            None
+        }
+    };
+    let guest_order_days = days("guest_order_days", &r.guest_order_days);
+    let inactive_account_days = days("inactive_account_days", &r.inactive_account_days);
+    Some(Retention {
+        guest_order_days: guest_order_days?,
+        inactive_account_days: inactive_account_days?,
     })
 }
 

@@ -129,6 +129,10 @@ fn explain_de_says_eu_west_pinned_under_gdpr_and_where_data_lives() {
         text.contains("VAT included in shown prices, standard 19%"),
         "{text}"
     );
+    assert!(
+        text.contains("kept for:      guest orders' personal fields anonymised 365 days after completion; accounts erased after 1095 days without a sign-in"),
+        "{text}"
+    );
 }
 
 #[test]
