@@ -63,10 +63,12 @@ pub struct Confirmation<'a> {
 }
 
 /// `POST /v1/checkouts`: reprices the cart, reserves the stock and authorises the payment.
+/// With a signed-in shopper's session as bearer token, the order joins their account.
 #[utoipa::path(
     post,
     path = "/v1/checkouts",
     tag = "shopper",
+    security((), ("session" = [])),
     params(("Idempotency-Key" = String, Header, description = "Unique per attempt; a retry with the same key and body answers the first response")),
     request_body = request::Body,
     responses(
@@ -95,6 +97,19 @@ pub async fn create(
     let order_id = Uuid::new_v4();
     let token = auth::random_token()?;
     let mut client = app.pool.get().await?;
+    // A signed-in shopper's order belongs to their account (of the same storefront).
+    let account_id = if auth::bearer(&headers).is_some() {
+        let me = crate::accounts::session::current(&client, &app, &headers).await?;
+        if me.storefront != checkout.body.storefront {
+            return Err(ApiError::field(
+                "storefront",
+                "the signed-in account belongs to another storefront",
+            ));
+        }
+        Some(me.account_id)
+    } else {
+        None
+    };
     let tx = client.transaction().await?;
     let claimed = tx
         .execute_cached(
@@ -133,8 +148,8 @@ pub async fn create(
         "WITH o AS (
              INSERT INTO orders (id, storefront, status, currency, subtotal_minor, tax_minor,
                                  discount_minor, total_minor, access_token_sha256, payment_key,
-                                 payment_token, payment_provider, idempotency_key)
-             VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+                                 payment_token, payment_provider, idempotency_key, account_id)
+             VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $24)),
          l AS (
              INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_minor,
                                       line_total_minor, tax_minor, tax_rate_bp)
@@ -174,6 +189,7 @@ pub async fn create(
             &s.phone,
             &checkout.country.as_str(),
             &address,
+            &account_id,
         ],
     )
     .with_context(reserving.clone())

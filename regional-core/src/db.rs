@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../migrations/0002_order_lookups.sql")),
     (3, include_str!("../migrations/0003_promotions.sql")),
     (4, include_str!("../migrations/0004_refunds.sql")),
+    (5, include_str!("../migrations/0005_accounts.sql")),
 ];
 
 /// The latest schema version this build knows.

@@ -82,6 +82,11 @@ impl ApiError {
         Self::field(name, error.to_string()).with("reason", error.code())
     }
 
+    /// A 429 with `Retry-After: secs` (and `retry_after_secs` in the body).
+    pub fn too_many_requests(code: &'static str, message: impl Into<String>, secs: i64) -> Self {
+        Self::user(StatusCode::TOO_MANY_REQUESTS, code, message).with("retry_after_secs", secs)
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::user(
             StatusCode::NOT_FOUND,
@@ -157,7 +162,13 @@ impl IntoResponse for ApiError {
             Self::PaymentUnavailable(e) => {
                 response.extensions_mut().insert(InternalCause(e.clone()));
             }
-            Self::User { .. } => {}
+            Self::User { details, .. } => {
+                if let Some(secs) = details.get("retry_after_secs").and_then(Value::as_i64) {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, secs.into());
+                }
+            }
         }
         response
     }

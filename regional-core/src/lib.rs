@@ -19,6 +19,9 @@
 //! - `error`: `ApiError`, one helper for a field's 4xx, the middleware that logs internal
 //!   errors once, and the one that gives every 4xx the JSON error shape.
 //! - `auth`: merchant and order tokens.
+//! - `accounts`: shopper accounts, sessions, sign-in limits, saved addresses (home region
+//!   only).
+//! - `privacy`: export, erasure and the retention sweeper, with the append-only privacy log.
 //! - `products`: the catalogue of record (merchant API).
 //! - `inventory`: stock, reservations, adjustments.
 //! - `pricing`: authoritative repricing.
@@ -39,6 +42,7 @@
 //! - `observe`: the log (never with personal data) and OpenTelemetry spans and metrics
 //!   (off unless an OTLP endpoint is set).
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod checkout;
@@ -53,6 +57,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod pricing;
+pub mod privacy;
 pub mod products;
 pub mod promotions;
 pub mod psp_sandbox;
@@ -110,6 +115,9 @@ impl AppState {
             .await
             .context("failed to register merchant tokens")?;
         let payments = payments::Payments::new(&config.psp_urls, Duration::from_secs(2))?;
+        tokio::task::spawn_blocking(accounts::password::warm)
+            .await
+            .context("failed to prepare password hashing")?;
         let telemetry = meridian_telemetry::Telemetry::new(
             "meridian-core",
             &[("meridian.region", region.id.as_str().to_owned())],
@@ -167,6 +175,20 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(promotions::put, promotions::delete))
         .routes(routes!(orders::fulfil))
         .routes(routes!(refunds::refund))
+        .routes(routes!(accounts::sign_up))
+        .routes(routes!(accounts::sign_in, accounts::sign_out_everywhere))
+        .routes(routes!(accounts::sign_out))
+        .routes(routes!(accounts::get, accounts::update))
+        .routes(routes!(accounts::change_password))
+        .routes(routes!(accounts::orders))
+        .routes(routes!(accounts::order))
+        .routes(routes!(accounts::addresses::list, accounts::addresses::add))
+        .routes(routes!(
+            accounts::addresses::put,
+            accounts::addresses::delete
+        ))
+        .routes(routes!(privacy::export_mine))
+        .routes(routes!(privacy::erase_mine))
 }
 
 #[derive(utoipa::OpenApi)]
@@ -179,20 +201,21 @@ fn api() -> OpenApiRouter<AppState> {
     tags(
         (name = "shopper", description = "Called by the storefront for a shopper"),
         (name = "merchant", description = "The merchant API: a storefront's merchant token"),
+        (name = "account", description = "A shopper's account, in their home region: the session cookie's value as bearer token"),
         (name = "operations", description = "Health and this document")
     )
 )]
 struct ApiDoc;
 
-/// The bearer tokens the API takes: a storefront's merchant token, or an order's access
-/// token (from its checkout's answer).
+/// The bearer tokens the API takes: a storefront's merchant token, an order's access token
+/// (from its checkout's answer), or a signed-in shopper's session.
 struct Tokens;
 
 impl utoipa::Modify for Tokens {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        for name in ["merchant", "order_token"] {
+        for name in ["merchant", "order_token", "session"] {
             components.add_security_scheme(
                 name,
                 SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
@@ -331,6 +354,8 @@ pub struct Workers {
     /// How long a checkout may stay `pending_payment` before recovery looks at it; longer
     /// than a checkout's own PSP retries take.
     pub recovery_grace: Duration,
+    /// How often the retention policy is applied.
+    pub retention_interval: Duration,
 }
 
 impl Workers {
@@ -340,6 +365,7 @@ impl Workers {
             relay_interval: Duration::from_millis(50),
             recovery_interval: Duration::from_secs(2),
             recovery_grace: Duration::from_secs(10),
+            retention_interval: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -357,6 +383,10 @@ pub async fn serve(
         state.clone(),
         workers_config.recovery_interval,
         workers_config.recovery_grace,
+    ));
+    workers.spawn(privacy::run_sweeper(
+        state.clone(),
+        workers_config.retention_interval,
     ));
     if let Some(url) = &workers_config.redis_url {
         let redis = redis::Client::open(url.expose()).context("failed to parse REDIS_URL")?;

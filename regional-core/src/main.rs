@@ -27,6 +27,10 @@ enum Command {
     /// spans for each canary. Prints a report; exits 1 unless every canary is found only in
     /// its home region's database.
     Audit(Audit),
+    /// Answer a data-subject request for compliance staff: export or erase everything a
+    /// region's core holds under an e-mail address (accounts and guest orders alike).
+    #[command(subcommand)]
+    Privacy(Privacy),
     /// Receive OTLP/HTTP traces and metrics and append the raw payloads to a file (what
     /// `scripts/up` exports to, so `audit` can search the spans).
     OtlpSink(OtlpSink),
@@ -58,6 +62,36 @@ struct Audit {
     /// How long to wait after the checkouts for logs and batched spans to be written.
     #[arg(long, default_value_t = 7)]
     settle_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Privacy {
+    /// Print, as JSON, everything the region holds about the shopper (access and
+    /// portability). The request is recorded in the privacy log.
+    Export(PrivacyRequest),
+    /// Delete the shopper's accounts, addresses and sessions and anonymise their orders
+    /// (amounts, tax, country and the PSP reference stay). Irreversible; recorded.
+    Erase(PrivacyRequest),
+}
+
+#[derive(Debug, clap::Args)]
+struct PrivacyRequest {
+    /// The region whose core holds the data (its database is DATABASE_URL).
+    #[arg(long)]
+    region: region_config::RegionId,
+    /// The shopper's e-mail address, as they gave it (case does not matter).
+    #[arg(long)]
+    email: String,
+    /// Who answers the request (recorded in the privacy log; not personal data of the
+    /// shopper): a staff member's handle or the ticket's number.
+    #[arg(long = "by")]
+    by: String,
+    /// The region's database.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: regional_core::config::Secret,
+    /// The region config file.
+    #[arg(long, env = "MERIDIAN_REGION_CONFIG", default_value = region_config::DEFAULT_PATH)]
+    region_config: std::path::PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Audit(args) => audit(args).await,
+        Command::Privacy(request) => privacy(request).await,
         Command::OtlpSink(args) => {
             let inbox = meridian_telemetry::receiver::Inbox::appending_to(&args.out)
                 .with_context(|| format!("failed to open {}", args.out.display()))?;
@@ -205,6 +240,61 @@ async fn audit(args: Audit) -> anyhow::Result<()> {
     if !report.passes() {
         std::process::exit(1);
     }
+    Ok(())
+}
+
+async fn privacy(request: Privacy) -> anyhow::Result<()> {
+    use regional_core::privacy::{self, Subject};
+    let (erase, args) = match request {
+        Privacy::Export(args) => (false, args),
+        Privacy::Erase(args) => (true, args),
+    };
+    let regions = RegionConfig::from_path(&args.region_config)
+        .map_err(|e| anyhow::anyhow!("{}", e.render(&args.region_config.display().to_string())))?;
+    regions
+        .region(&args.region)
+        .with_context(|| format!("region {} is not in the region config", args.region))?;
+    let email =
+        shopper_input::Email::parse(&args.email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let by = args.by.trim();
+    anyhow::ensure!(
+        !by.is_empty() && by.len() <= 100 && !by.contains('@'),
+        "--by names who answers (a handle or a ticket number, not an e-mail address)"
+    );
+    let pool = regional_core::db::pool(&args.database_url, 2)?;
+    regional_core::db::migrate(&pool).await?;
+    let mut client = pool
+        .get()
+        .await
+        .context("failed to connect to the database")?;
+    let tx = client.transaction().await?;
+    let subject = Subject::Email(email.as_str().to_owned());
+    let requested_by = format!("staff: {by}");
+    let output = if erase {
+        let erased = privacy::erase(&tx, &subject, &requested_by)
+            .await
+            .map_err(|e| anyhow::anyhow!("erasure failed: {e}"))?;
+        serde_json::to_value(erased)?
+    } else {
+        let document = privacy::export(&tx, args.region.as_str(), &subject)
+            .await
+            .map_err(|e| anyhow::anyhow!("export failed: {e}"))?;
+        let counts = serde_json::json!({
+            "accounts": document["accounts"].as_array().map_or(0, Vec::len),
+            "orders": document["orders"].as_array().map_or(0, Vec::len),
+        });
+        let subject_kind = if counts["accounts"] == 0 {
+            "guest"
+        } else {
+            "account"
+        };
+        privacy::record(&tx, "export", subject_kind, &requested_by, None, &counts)
+            .await
+            .map_err(|e| anyhow::anyhow!("recording the export failed: {e}"))?;
+        document
+    };
+    tx.commit().await?;
+    println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }
 

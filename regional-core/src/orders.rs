@@ -258,6 +258,7 @@ pub(crate) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     security(("order_token" = []), ("merchant" = [])),
     responses(
         (status = 200, description = "The order", body = OrderView),
+        (status = 410, description = "The order's details were erased (its shopper asking)", body = ErrorBody),
         (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
         (status = "5XX", description = "Ours or the payment provider's; retry", body = ErrorBody),
     )
@@ -269,7 +270,22 @@ pub async fn get(
 ) -> Result<Json<OrderView>, ApiError> {
     let order_id = parse_id(&id)?;
     let client = app.pool.get().await?;
-    authorise(&client, &headers, order_id).await?;
+    if authorise(&client, &headers, order_id).await? == Caller::Shopper {
+        let erased = client
+            .query_one_cached(
+                "SELECT erased_at IS NOT NULL FROM orders WHERE id = $1",
+                &[&order_id],
+            )
+            .await?
+            .get::<_, bool>(0);
+        if erased {
+            return Err(ApiError::user(
+                StatusCode::GONE,
+                "erased",
+                "this order's details were erased at the shopper's request or under the retention policy",
+            ));
+        }
+    }
     respond(&client, order_id).await
 }
 

@@ -24,10 +24,12 @@
 //! - `quote`: the quote of a cart and its invariants.
 //! - `rounding`: integer division rounded half up, and largest-remainder allocation.
 //! - `signature`: the canonical text of a quote and its HMAC signature.
+//! - `session`: the signed session cookie of a signed-in shopper (same key, other text).
 
 mod promotion;
 mod quote;
 mod rounding;
+pub mod session;
 pub mod signature;
 
 pub use promotion::{Promotion, Rule};

@@ -16,6 +16,7 @@
 //! - [`address`]: [`Country`], [`PostalCode`] (a shape per country where one is known) and
 //!   [`PostalAddress`].
 //! - [`cart`]: [`Sku`] and [`Quantity`].
+//! - [`password`]: [`Password`], for shopper accounts.
 //! - [`money`]: [`Money`], integer minor units with an ISO 4217 [`CurrencyCode`].
 //! - [`table`] (feature `table`): the inputs both the storefront and the core are tested
 //!   against, with whether each must be accepted.
@@ -24,6 +25,7 @@ pub mod address;
 pub mod cart;
 pub mod contact;
 pub mod money;
+pub mod password;
 #[cfg(feature = "table")]
 pub mod table;
 pub mod text;
@@ -32,6 +34,7 @@ pub use address::{Country, PostalAddress, PostalCode};
 pub use cart::{Quantity, Sku};
 pub use contact::{Email, Phone};
 pub use money::{CurrencyCode, Money};
+pub use password::Password;
 pub use text::{Paragraphs, PersonName, Text};
 
 /// Why a shopper's input was refused. The message is for people: the storefront shows it

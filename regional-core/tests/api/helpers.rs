@@ -281,6 +281,7 @@ pub async fn start_core(
         )
     });
     let workers = Workers {
+        retention_interval: Duration::from_secs(3600),
         redis_url,
         relay_interval: Duration::from_millis(20),
         recovery_interval: Duration::from_millis(200),

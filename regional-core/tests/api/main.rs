@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod accounts;
 mod bad_input;
 mod checkout;
 mod concurrency;
@@ -18,6 +19,7 @@ mod model;
 mod openapi;
 mod orders;
 mod payments;
+mod privacy;
 mod promotions;
 mod relay;
 mod residency;
