@@ -95,6 +95,7 @@ impl Node {
         options: NodeOptions,
     ) -> Arc<Self> {
         let cores = app.core_origins(&regions.config);
+        let regions = regions.with_session_keys(&app.variables);
         let permits = Arc::new(Semaphore::new(runtime.limits().max_instances));
         let observe = Arc::new(Observe::new(options.telemetry));
         let shares = Arc::new(Shares::new(

@@ -24,6 +24,9 @@ pub const COUNTRY_HEADER: &str = "x-meridian-country";
 pub const PROMO_COOKIE: &str = "meridian_promo";
 pub const VIEWED_COOKIE: &str = "meridian_viewed";
 pub const LAST_ORDER_COOKIE: &str = "meridian_last_order";
+/// A signed-in shopper's session, as their home region's core issued it
+/// (`REGION.TOKEN.SIGNATURE`, see `pricing_rules::session`). Only the core can read the token.
+pub const SESSION_COOKIE: &str = "meridian_session";
 /// Products per listing page.
 pub const PER_PAGE: u32 = 24;
 pub(crate) const YEAR: u64 = 365 * 24 * 3600;
@@ -35,6 +38,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) site: Site,
     pub(crate) scope: Scope,
     pub(crate) cart_id: Option<String>,
+    /// The session cookie, when its signature is its region's.
+    pub(crate) session: Option<String>,
     pub(crate) cookies: Vec<String>,
 }
 
@@ -185,6 +190,19 @@ pub(crate) fn security_headers(response: Response, style_nonce: &str, tls: bool)
     }
 }
 
+/// The region of a session cookie whose signature is that region's key (the
+/// `quote_signing_key_<region>` variable): where a signed-in shopper's account lives,
+/// wherever they browse from. Checked without asking any core.
+pub(crate) fn session_region(value: &str) -> Option<&'static RegionInfo> {
+    let session = pricing_rules::session::parse(value)?;
+    let region = site::region(session.region)?;
+    let key = crate::services::variable(&format!(
+        "quote_signing_key_{}",
+        region.id.replace('-', "_")
+    ))?;
+    pricing_rules::session::verify(key.as_bytes(), &session).then_some(region)
+}
+
 /// Answers one request.
 pub fn handle(request: &Request) -> Response {
     if let Err(e) = site::load_regions(
@@ -197,10 +215,17 @@ pub fn handle(request: &Request) -> Response {
     }
     let style_nonce = random_token();
     let storefront = crate::merchants::for_host(request.header("host"));
-    let region = site::home_of(
-        request.header(COUNTRY_HEADER),
-        request.cookie(COUNTRY_COOKIE),
-    );
+    let session = request
+        .cookie(SESSION_COOKIE)
+        .and_then(|v| session_region(v).map(|r| (v.to_owned(), r)));
+    // A signed-in shopper is served by their account's region; others by their country's.
+    let region = match &session {
+        Some((_, home)) => home,
+        None => site::home_of(
+            request.header(COUNTRY_HEADER),
+            request.cookie(COUNTRY_COOKIE),
+        ),
+    };
     let country = request
         .header(COUNTRY_HEADER)
         .or_else(|| request.cookie(COUNTRY_COOKIE))
@@ -221,12 +246,14 @@ pub fn handle(request: &Request) -> Response {
             csrf: csrf.clone(),
             cart_units: 0,
             style_nonce: style_nonce.clone(),
+            signed_in: session.is_some(),
         },
         scope,
         cart_id: request
             .cookie(CART_COOKIE)
             .filter(|c| valid_token(c))
             .map(str::to_owned),
+        session: session.map(|(value, _)| value),
         cookies: Vec::new(),
     };
     if existing_csrf.is_none() {
@@ -264,6 +291,7 @@ fn route(ctx: &mut Ctx, segments: &[&str], cart: Option<Cart>) -> Response {
         ("GET", ["orders", id]) => crate::routes::order::order(ctx, id),
         ("GET", ["region"]) => crate::routes::region::region_page(ctx),
         ("POST", ["region"]) => crate::routes::region::choose_region(ctx),
+        (_, ["account", ..]) => crate::routes::account::route(ctx, &segments[1..]),
         ("GET" | "POST", _) => ctx.not_found("this page"),
         _ => ctx.finish(Response {
             status: 405,

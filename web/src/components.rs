@@ -199,6 +199,12 @@ pub fn default_header(props: &HeaderData) -> AnyView {
                 <button type="submit">"Search"</button>
             </form>
             <nav aria-label="Account">
+                {if site.signed_in {
+                    view! { <a href="/account">"Your account"</a> }.into_any()
+                } else {
+                    view! { <a href="/account/sign-in">"Sign in"</a> }.into_any()
+                }}
+                " "
                 <a href="/region">{format!("Region: {region}")}</a>
                 " "
                 <a href="/cart">{cart}</a>

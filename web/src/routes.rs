@@ -11,11 +11,13 @@
 //! | `GET /cart`, `POST /cart/{action}` | [`cart`] |
 //! | `GET /checkout`, `POST /checkout` | [`checkout`] |
 //! | `GET /orders/{id}` | [`order`] |
+//! | `/account/...` (sign-up, sign-in, account, orders, addresses, privacy) | [`account`] |
 //! | `GET /region`, `POST /region` | [`region`] |
 //! | anything else, and errors | [`errors`] |
 
 use leptos::prelude::*;
 
+pub mod account;
 pub mod aisle;
 pub mod cart;
 pub mod checkout;

@@ -258,6 +258,9 @@ pub struct Site {
     /// This response's nonce for the one inline stylesheet (the theme's), named in its
     /// `Content-Security-Policy`.
     pub style_nonce: String,
+    /// Whether the request carries a signed session cookie (the header says "Your
+    /// account"); whether the session is still live, only the core knows.
+    pub signed_in: bool,
 }
 
 impl Site {

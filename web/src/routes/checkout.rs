@@ -25,12 +25,52 @@ pub(crate) fn checkout_page(
         form.attempt = random_token();
     }
     if form.values.is_empty() {
-        form.values
-            .push(("country".into(), ctx.site.pricing_country()));
+        form.values = prefill(ctx);
     }
     let quote = ctx.quote(&cart, ctx.promo().as_deref()).ok();
     let countries = countries_of(ctx.site.region);
     ctx.page(status, "Checkout", "", move || view(form, quote, countries))
+}
+
+/// A new checkout form's values: a signed-in shopper's name, e-mail and default address,
+/// read from their home core (nothing is kept here), else the shopper's country.
+fn prefill(ctx: &Ctx) -> Vec<(String, String)> {
+    let country = vec![("country".to_owned(), ctx.site.pricing_country())];
+    let (Some(session), Some(core)) = (&ctx.session, core_url(ctx)) else {
+        return country;
+    };
+    let auth = format!("Bearer {session}");
+    let get = |path: &str| -> Option<serde_json::Value> {
+        let (status, body) = crate::platform::send(
+            "GET",
+            &format!("{core}{path}"),
+            &[("authorization", &auth)],
+            &[],
+        )
+        .ok()?;
+        (status == 200)
+            .then(|| serde_json::from_slice(&body).ok())
+            .flatten()
+    };
+    let Some(account) = get("/v1/account") else {
+        return country;
+    };
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_owned();
+    let mut values = vec![
+        ("name".to_owned(), text(&account, "name")),
+        ("email".to_owned(), text(&account, "email")),
+    ];
+    let address = get("/v1/account/addresses").and_then(|l| l["addresses"].get(0).cloned());
+    match address {
+        Some(a) => {
+            values[0].1 = text(&a, "name");
+            for k in ["phone", "line1", "line2", "city", "postal_code", "country"] {
+                values.push((k.to_owned(), text(&a, k)));
+            }
+        }
+        None => values.extend(country),
+    }
+    values
 }
 
 /// Checks the checkout form; the errors are keyed by field.
@@ -189,13 +229,19 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
         },
         "payment": {"method": "card", "token": value("token")},
     });
+    // A signed-in shopper's order joins their account.
+    let auth = ctx.session.as_ref().map(|s| format!("Bearer {s}"));
+    let mut headers = vec![
+        ("content-type", "application/json"),
+        ("idempotency-key", attempt.as_str()),
+    ];
+    if let Some(a) = &auth {
+        headers.push(("authorization", a));
+    }
     let sent = crate::platform::send(
         "POST",
         &format!("{core}/v1/checkouts"),
-        &[
-            ("content-type", "application/json"),
-            ("idempotency-key", &attempt),
-        ],
+        &headers,
         &serde_json::to_vec(&body).unwrap_or_default(),
     );
     let (status, answer) = match sent {
@@ -282,7 +328,7 @@ impl CheckoutForm {
     }
 }
 
-fn text_field(
+pub(crate) fn text_field(
     form: &CheckoutForm,
     name: &'static str,
     label: &'static str,

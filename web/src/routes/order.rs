@@ -29,12 +29,27 @@ pub(crate) fn order(ctx: &Ctx, id: &str) -> Response {
         Ok(r) => r,
         Err(_) => return ctx.error(503, "We could not reach the shop's orders just now.".into()),
     };
+    if status == 410 {
+        return ctx.page(410, "Your order", "", || {
+            view! {
+                <h1>"Your order"</h1>
+                <p class="status" data-status="erased">"This order's details were erased, at the shopper's request or because the time we keep them has passed."</p>
+            }
+            .into_any()
+        });
+    }
     if status != 200 {
         return ctx.not_found("this order");
     }
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let view = from_json(id, &json);
+    ctx.page(200, "Your order", "", move || self::view(view))
+}
+
+/// An order from the core's JSON (`OrderView`).
+pub(crate) fn from_json(id: &str, json: &serde_json::Value) -> OrderView {
     let currency = json["currency"].as_str().unwrap_or("").to_owned();
-    let view = OrderView {
+    OrderView {
         id: id.to_owned(),
         status: json["status"].as_str().unwrap_or("unknown").to_owned(),
         total: site::format_money(json["total_minor"].as_i64().unwrap_or(0), &currency),
@@ -52,8 +67,7 @@ pub(crate) fn order(ctx: &Ctx, id: &str) -> Response {
                     .collect()
             })
             .unwrap_or_default(),
-    };
-    ctx.page(200, "Your order", "", move || self::view(view))
+    }
 }
 
 /// An order as the home region's core reports it.
