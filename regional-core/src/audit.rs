@@ -4,6 +4,9 @@
 //! store; the logs of every process; the exported spans) for each canary.
 //!
 //! It passes when every canary is found in its home region's database and nowhere else.
+//! Its erasure round adds one more canary per region that signs up, saves an address, buys
+//! signed in and then erases the account from the privacy page: that canary must be found
+//! nowhere at all, its home region's database included.
 //! `regional-core audit` runs it against a running system and prints [`Report`]; the
 //! end-to-end tests run it against theirs.
 
@@ -25,6 +28,9 @@ pub struct Canary {
     pub name: String,
     pub email: String,
     pub line1: String,
+    /// An erasure canary: it signs up, buys, then erases its account, and must be found
+    /// nowhere.
+    pub erased: bool,
 }
 
 impl Canary {
@@ -39,6 +45,16 @@ impl Canary {
             line1: format!("{mark} Canary Street"),
             region,
             country,
+            erased: false,
+        }
+    }
+
+    /// An erasure canary for `region` (its strings differ from [`Canary::new`]'s for the
+    /// same tag).
+    pub fn erased(region: RegionId, country: CountryCode, tag: &str) -> Self {
+        Self {
+            erased: true,
+            ..Self::new(region, country, &format!("erased{tag}"))
         }
     }
 
@@ -52,8 +68,8 @@ impl Canary {
     }
 }
 
-/// One canary per region of `regions` that has a core, each shopping from a country
-/// assigned to that region.
+/// Two canaries per region of `regions` that has a core, each shopping from a country
+/// assigned to that region: one that checks out as a guest, one that erases its account.
 pub fn canaries(regions: &RegionConfig, tag: &str) -> Vec<Canary> {
     regions
         .regions()
@@ -65,8 +81,12 @@ pub fn canaries(regions: &RegionConfig, tag: &str) -> Vec<Canary> {
                 .iter()
                 .copied()
                 .find(|c| regions.home_region(*c).id == r.id)?;
-            Some(Canary::new(r.id.clone(), country, tag))
+            Some([
+                Canary::new(r.id.clone(), country, tag),
+                Canary::erased(r.id.clone(), country, tag),
+            ])
         })
+        .flatten()
         .collect()
 }
 
@@ -75,6 +95,11 @@ pub fn canaries(regions: &RegionConfig, tag: &str) -> Vec<Canary> {
 /// in-stock product of `aisle`. Answers the order page's path.
 pub async fn check_out(edge: &str, canary: &Canary, aisle: &str) -> anyhow::Result<String> {
     let browser = Browser::new(edge, canary.country)?;
+    check_out_in(&browser, canary, aisle).await
+}
+
+/// [`check_out`] in `browser`'s session (signed in or not).
+async fn check_out_in(browser: &Browser, canary: &Canary, aisle: &str) -> anyhow::Result<String> {
     let (_, listing) = browser.get(&format!("/c/{aisle}")).await?;
     let mut product = None;
     for sku in links(&listing, "href=\"/p/") {
@@ -127,6 +152,69 @@ pub async fn check_out(edge: &str, canary: &Canary, aisle: &str) -> anyhow::Resu
         Some(order) if status == 303 && order.starts_with("/orders/") => Ok(order),
         _ => bail!("the checkout answered {status} without an order"),
     }
+}
+
+/// The erasure canary's walk through the edge's storefront: signs up in its country, saves
+/// its address, checks out signed in (the order joins the account), downloads its data and
+/// erases the account from the privacy page. Answers the order page's path.
+pub async fn sign_up_buy_and_erase(
+    edge: &str,
+    canary: &Canary,
+    aisle: &str,
+) -> anyhow::Result<String> {
+    let browser = Browser::new(edge, canary.country)?;
+    let (_, page) = browser.get("/account/sign-up").await?;
+    let csrf = hidden(&page, "csrf").context("the sign-up page has no CSRF token")?;
+    let password = format!("audit-{}", uuid::Uuid::new_v4().simple());
+    let country = canary.country.as_str();
+    let (status, location) = browser
+        .post(
+            "/account/sign-up",
+            &[
+                ("csrf", &csrf),
+                ("name", &canary.name),
+                ("email", &canary.email),
+                ("password", &password),
+                ("country", country),
+                ("accept_privacy_notice", "yes"),
+            ],
+        )
+        .await?;
+    if status != 303 || location.as_deref() != Some("/account") {
+        bail!("signing up answered {status}");
+    }
+    let postal_code = postal_code_of(country);
+    let (status, _) = browser
+        .post(
+            "/account/addresses",
+            &[
+                ("csrf", &csrf),
+                ("name", &canary.name),
+                ("line1", &canary.line1),
+                ("city", "Audit City"),
+                ("postal_code", &postal_code),
+                ("country", country),
+            ],
+        )
+        .await?;
+    if status != 303 {
+        bail!("saving the address answered {status}");
+    }
+    let order = check_out_in(&browser, canary, aisle).await?;
+    let (status, export) = browser.get("/account/export").await?;
+    if status != 200 || !export.contains(&canary.email) {
+        bail!("the export answered {status} without the account");
+    }
+    let (status, _) = browser
+        .post(
+            "/account/erase",
+            &[("csrf", &csrf), ("password", &password)],
+        )
+        .await?;
+    if status != 200 {
+        bail!("erasing the account answered {status}");
+    }
+    Ok(order)
 }
 
 struct Browser {
@@ -236,8 +324,11 @@ impl Row {
         format!("database {}", self.canary.region)
     }
 
-    /// Found at home (every field), and nowhere else.
+    /// Found at home (every field), and nowhere else; an erasure canary nowhere at all.
     pub fn passes(&self) -> bool {
+        if self.canary.erased {
+            return !self.hits.is_empty() && self.hits.values().all(|h| h.iter().all(|n| *n == 0));
+        }
         self.hits
             .get(&self.home())
             .is_some_and(|h| h.iter().all(|n| *n > 0))
@@ -268,9 +359,14 @@ impl fmt::Display for Report {
         for row in &self.rows {
             writeln!(
                 f,
-                "\n{} shopper from {} (canary email {}): {}",
+                "\n{} shopper from {}{} (canary email {}): {}",
                 row.canary.region,
                 row.canary.country,
+                if row.canary.erased {
+                    ", account erased"
+                } else {
+                    ""
+                },
                 row.canary.email,
                 if row.passes() { "PASS" } else { "FAIL" }
             )?;
@@ -280,7 +376,11 @@ impl fmt::Display for Report {
                 "place", "name", "email", "address"
             )?;
             for (place, [name, email, address]) in &row.hits {
-                let expected = if *place == row.home() { "  (home)" } else { "" };
+                let expected = if *place == row.home() && !row.canary.erased {
+                    "  (home)"
+                } else {
+                    ""
+                };
                 writeln!(
                     f,
                     "  {place:<40} {name:>5} {email:>5} {address:>7}{expected}"
@@ -290,7 +390,7 @@ impl fmt::Display for Report {
         let failed = self.rows.iter().filter(|r| !r.passes()).count();
         writeln!(
             f,
-            "\n{}: {} canaries, {} found outside their home region's database or missing at home",
+            "\n{}: {} canaries, {} found outside their home region's database, missing at home, or found after erasure",
             if self.passes() { "PASS" } else { "FAIL" },
             self.rows.len(),
             failed
@@ -466,9 +566,15 @@ pub async fn run(
     places: impl AsyncFnOnce() -> anyhow::Result<Places>,
 ) -> anyhow::Result<Report> {
     for canary in canaries {
-        check_out(edge, canary, aisle)
-            .await
-            .with_context(|| format!("the {} canary's checkout failed", canary.region))?;
+        if canary.erased {
+            sign_up_buy_and_erase(edge, canary, aisle)
+                .await
+                .with_context(|| format!("the {} erasure canary's walk failed", canary.region))?;
+        } else {
+            check_out(edge, canary, aisle)
+                .await
+                .with_context(|| format!("the {} canary's checkout failed", canary.region))?;
+        }
     }
     let places = places().await?;
     if places.databases.is_empty() {
@@ -498,14 +604,14 @@ mod tests {
     fn one_canary_per_region_none_a_substring_of_another() {
         let regions = shipped();
         let canaries = canaries(&regions, "0123456789");
-        assert_eq!(canaries.len(), regions.regions().len());
+        assert_eq!(canaries.len(), 2 * regions.regions().len());
         for canary in &canaries {
             assert_eq!(regions.home_region(canary.country).id, canary.region);
         }
         for a in &canaries {
             for b in &canaries {
                 for ((_, x), (_, y)) in a.needles().iter().zip(b.needles()) {
-                    if a.region != b.region {
+                    if a.region != b.region || a.erased != b.erased {
                         assert!(!y.contains(x), "{x} is inside {y}");
                     }
                 }
@@ -533,6 +639,11 @@ mod tests {
             !row(&[("database us-east", [0, 0, 0])]).passes(),
             "missing at home"
         );
+        let mut erased = row(&[("database eu-west", [0, 0, 0]), ("log edge", [0, 0, 0])]);
+        erased.canary.erased = true;
+        assert!(erased.passes(), "an erasure canary passes found nowhere");
+        erased.hits.insert("database eu-west".into(), [0, 1, 0]);
+        assert!(!erased.passes(), "not even at home");
         assert!(
             !Report {
                 rows: Vec::new(),

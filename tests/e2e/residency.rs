@@ -1,5 +1,6 @@
 //! The residency proof and the traces, on the running product: canary shoppers check out in
-//! eu-west and in us-east through the edge; then every region's database, the edge store,
+//! eu-west and in us-east through the edge, and two more sign up, buy and erase their
+//! accounts; then every region's database, the edge store,
 //! every log line and every exported span are searched for each canary, and the exported
 //! spans are checked to form one trace from the shopper's request at the edge to the
 //! checkout's steps in the core.
@@ -33,6 +34,9 @@ async fn canary_personal_data_stays_in_its_home_region_and_the_trace_runs_edge_t
     let canaries = [
         Canary::new("eu-west".parse().unwrap(), "DE".parse().unwrap(), tag),
         Canary::new("us-east".parse().unwrap(), "US".parse().unwrap(), tag),
+        // The erasure round: signs up, buys, erases; then found nowhere, not even at home.
+        Canary::erased("eu-west".parse().unwrap(), "DE".parse().unwrap(), tag),
+        Canary::erased("us-east".parse().unwrap(), "US".parse().unwrap(), tag),
     ];
     let report = audit::run(&world.edge, &canaries, "bakery", async || {
         world.flush_telemetry().await;
@@ -70,6 +74,7 @@ async fn canary_personal_data_stays_in_its_home_region_and_the_trace_runs_edge_t
         "the logs were captured"
     );
     assert!(report.passes(), "{report}");
+    assert_eq!(report.rows.iter().filter(|r| r.canary.erased).count(), 2);
 
     // The trace: edge request → storefront component → outbound call → core checkout →
     // its steps, one trace id throughout.
