@@ -262,6 +262,22 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
         ],
         vec![
             ("csrf", &csrf),
+            ("name", "Ada\0Lovelace"),
+            ("email", &email),
+            ("password", "\0\0\0\0\0\0\0\0\0\0"),
+            ("country", "FR"),
+            ("accept_privacy_notice", "yes"),
+        ],
+        vec![
+            ("csrf", &csrf),
+            ("name", "Ada Lovelace"),
+            ("email", &email),
+            ("password", &huge),
+            ("country", "FR"),
+            ("accept_privacy_notice", "yes"),
+        ],
+        vec![
+            ("csrf", &csrf),
             ("csrf", "second"),
             ("sku", "MILK-PG"),
             ("sku", "x"),
@@ -276,6 +292,12 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
         "/checkout",
         "/region",
         "/orders/123",
+        "/account/sign-up",
+        "/account/sign-in",
+        "/account/addresses",
+        "/account/addresses/123",
+        "/account/erase",
+        "/account/sign-out",
     ];
     let mut problems = Vec::new();
     let mut sent = 0;
@@ -329,6 +351,113 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
             "a malformed form made an order"
         );
     }
+}
+
+/// The account pages: a session is needed and must be the shopper's own; another shopper's
+/// order or address is not found; forged cookies and missing CSRF tokens change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_pages_are_the_shoppers_own() {
+    let world = catalogue().await;
+    let eu = world.core("eu-west");
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    // Not signed in: the account pages send the shopper to sign in.
+    let guest = Shopper::new(&world.edge, "FR");
+    for path in [
+        "/account",
+        "/account/addresses",
+        "/account/privacy",
+        "/account/export",
+    ] {
+        let (status, _) = guest.get(path).await;
+        assert_eq!(status, 303, "{path}");
+    }
+    let (_, home) = guest.get("/").await;
+    assert!(home.contains(">Sign in</a>"), "{home}");
+    // Two shoppers sign up through the edge.
+    let sign_up = async |name: &str| {
+        let shopper = Shopper::new(&world.edge, "FR");
+        let (_, page) = shopper.get("/account/sign-up").await;
+        let csrf = hidden(&page, "csrf");
+        let email = format!("{name}-{unique}@example.org");
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("email", &email),
+            ("password", "a long enough password"),
+            ("country", "FR"),
+            ("accept_privacy_notice", "yes"),
+        ];
+        // Without the CSRF token: refused, nothing written.
+        let (status, _, _) = shopper.post("/account/sign-up", &form[1..]).await;
+        assert_eq!(status, 403);
+        assert_eq!(count_in_database(&eu.database_url, &email).await, 0);
+        let (status, location, _) = shopper.post("/account/sign-up", &form).await;
+        assert_eq!((status, location.as_deref()), (303, Some("/account")));
+        let (_, page) = shopper.get("/account/addresses").await;
+        assert!(page.contains("Your addresses"), "{page}");
+        let (status, _, _) = shopper
+            .post(
+                "/account/addresses",
+                &[
+                    ("csrf", &csrf),
+                    ("name", name),
+                    ("line1", "1 rue du Four"),
+                    ("city", "Lyon"),
+                    ("postal_code", "69001"),
+                    ("country", "FR"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303);
+        (shopper, csrf)
+    };
+    let (ada, _) = sign_up("ada").await;
+    let (eve, eve_csrf) = sign_up("eve").await;
+    let (_, page) = ada.get("/account").await;
+    assert!(
+        page.contains(">Your account</a>") && page.contains("No orders yet."),
+        "{page}"
+    );
+    // Eve tries Ada's address by its id (read from Ada's page).
+    let (_, ada_addresses) = ada.get("/account/addresses").await;
+    let id = ada_addresses
+        .split("href=\"/account/addresses/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (status, _) = eve.get(&format!("/account/addresses/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = eve
+        .post(
+            &format!("/account/addresses/{id}/remove"),
+            &[("csrf", &eve_csrf)],
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, still) = ada.get("/account/addresses").await;
+    assert!(still.contains(&id), "Ada's address is still there");
+    // An order of nobody, by id: not found.
+    let (status, _) = eve
+        .get("/account/orders/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, 404);
+    // A forged session cookie is no session: the shopper is asked to sign in.
+    let forger = Shopper::new(&world.edge, "FR");
+    let forged = format!(
+        "meridian_session=eu-west.{}.{}",
+        "ab".repeat(32),
+        "cd".repeat(32)
+    );
+    let response = forger
+        .http
+        .get(format!("{}/account", world.edge))
+        .header("cookie", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/account/sign-in");
 }
 
 /// Every page carries the security headers; the one inline stylesheet is allowed by a nonce

@@ -291,7 +291,7 @@ fn route(ctx: &mut Ctx, segments: &[&str], cart: Option<Cart>) -> Response {
         ("GET", ["orders", id]) => crate::routes::order::order(ctx, id),
         ("GET", ["region"]) => crate::routes::region::region_page(ctx),
         ("POST", ["region"]) => crate::routes::region::choose_region(ctx),
-        (_, ["account", ..]) => crate::routes::account::route(ctx, &segments[1..]),
+        ("GET" | "POST", ["account", ..]) => crate::routes::account::route(ctx, &segments[1..]),
         ("GET" | "POST", _) => ctx.not_found("this page"),
         _ => ctx.finish(Response {
             status: 405,
