@@ -1,5 +1,6 @@
 //! No personal data in the core's log at any level: a shopper with unique strings checks
-//! out against the real binary logging at `trace`, and the log is searched for them.
+//! out, and another signs up, signs in and uses the session, against the real binary
+//! logging at `trace`; the log is searched for their details, passwords and session token.
 
 use crate::helpers::*;
 
@@ -31,13 +32,53 @@ async fn a_shoppers_details_never_reach_the_log_even_at_trace() {
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 
+    // An account: signed up, signed in, its session used; a wrong password tried.
+    let password = format!("pw-{unique}");
+    let account_email = format!("acct-{unique}@example.org");
+    let up: serde_json::Value = http
+        .post(format!("{base}/v1/accounts"))
+        .json(
+            &serde_json::json!({"storefront": "grocer", "email": account_email, "name": name,
+            "password": password, "country": "DE", "accept_privacy_notice": true}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = up["session"].as_str().unwrap().to_owned();
+    let token = session.split('.').nth(1).unwrap().to_owned();
+    for attempt in [&password, &format!("wrong-{unique}")] {
+        http.post(format!("{base}/v1/sessions"))
+            .json(&serde_json::json!({"storefront": "grocer", "email": account_email, "password": attempt}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = http
+        .get(format!("{base}/v1/account"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
     let log = core.log();
     // The log really is at trace: the test would prove nothing otherwise.
     assert!(
         log.contains("\"level\":\"TRACE\"") || log.contains("\"level\":\"DEBUG\""),
         "the core logged nothing below info"
     );
-    for canary in [&email, &name, &phone, &street, &unique] {
+    for canary in [
+        &email,
+        &name,
+        &phone,
+        &street,
+        &account_email,
+        &token,
+        &unique,
+    ] {
         assert!(!log.contains(canary.as_str()), "{canary} is in the log");
     }
     drop(core);
