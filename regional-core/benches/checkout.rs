@@ -175,6 +175,8 @@ async fn main() {
         reservation_ttl_secs: 900,
         db_pool_size: env_or("BENCH_POOL", 32) as usize,
         otlp_endpoint: None,
+        smtp_url: None,
+        mail_from: "Meridian <no-reply@meridian.invalid>".to_owned(),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

@@ -1,4 +1,6 @@
-//! Shopper accounts, kept only in the shopper's home region: sign-up, sign-in and sessions,
+//! Shopper accounts, kept only in the shopper's home region: sign-up (confirmed with a code
+//! mailed to the address, so that the answer never says whether it has an account), sign-in
+//! and sessions,
 //! the account's details and password, saved addresses (`addresses`) and the account's
 //! orders. Every answer concerns the signed-in shopper only: another shopper's order,
 //! address or session is answered like one that does not exist.
@@ -213,6 +215,7 @@ async fn signed_in_answer(
     Ok((status, Json(body)).into_response())
 }
 
+/// A signed-in change to an address that has another account.
 fn email_taken() -> ApiError {
     ApiError::user(
         StatusCode::CONFLICT,
@@ -222,15 +225,87 @@ fn email_taken() -> ApiError {
     .with("field", "email")
 }
 
-/// `POST /v1/accounts`: signs a shopper up and in.
+/// What a sign-up answers, whether or not the address already has an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignUpAccepted {
+    /// Always `confirmation_sent`: a code went to the address (or, when it already has an
+    /// account, a note saying so). Confirm with `POST /v1/accounts/confirm`.
+    pub status: &'static str,
+    pub code_expires_in_secs: i64,
+}
+
+/// `POST /v1/accounts/confirm`: the code from the e-mail.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    storefront: String,
+    email: String,
+    /// As mailed (`ABCD-2345`); case, spaces and dashes do not matter.
+    code: String,
+}
+
+/// How long a confirmation code lasts.
+pub const CODE_LIFETIME_SECS: i64 = 24 * 3600;
+
+/// A confirmation code: 8 characters from 31 that cannot be confused (no 0, O, 1, I, L),
+/// 39 bits; guessing is bounded by the attempt limits.
+fn new_code() -> Result<String, ApiError> {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let code: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    Ok(format!("{}-{}", &code[..4], &code[4..]))
+}
+
+/// A code as typed, normalised: upper case, without spaces and dashes.
+fn normal_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn confirmation_mail(storefront: &str, to: &str, name: &str, code: &str) -> crate::mail::Mail {
+    use crate::mail::escape;
+    crate::mail::Mail {
+        storefront: storefront.to_owned(),
+        kind: "account_confirmation",
+        to: to.to_owned(),
+        subject: format!("Your confirmation code: {code}"),
+        text: format!(
+            "Hello {name},\n\nyour code to confirm your new account is\n\n    {code}\n\nIt expires in 24 hours. If you did not ask for an account, ignore this message: nothing happens without the code.\n"
+        ),
+        html: format!(
+            "<p>Hello {},</p><p>your code to confirm your new account is</p><p style=\"font-size:1.5em;font-family:monospace\">{code}</p><p>It expires in 24 hours. If you did not ask for an account, ignore this message: nothing happens without the code.</p>",
+            escape(name)
+        ),
+    }
+}
+
+fn exists_mail(storefront: &str, to: &str) -> crate::mail::Mail {
+    crate::mail::Mail {
+        storefront: storefront.to_owned(),
+        kind: "account_exists",
+        to: to.to_owned(),
+        subject: "You already have an account".to_owned(),
+        text: "Someone, perhaps you, asked for a new account with this e-mail address, which already has one. Sign in with your password instead. If it was not you, nothing changed and you need not do anything.\n".to_owned(),
+        html: "<p>Someone, perhaps you, asked for a new account with this e-mail address, which already has one. Sign in with your password instead.</p><p>If it was not you, nothing changed and you need not do anything.</p>".to_owned(),
+    }
+}
+
+/// `POST /v1/accounts`: asks for an account. The answer is the same whether or not the
+/// address has one (no account enumeration): a code is mailed to a new address, a note to
+/// an address that has an account. The account is usable once confirmed with the code.
 #[utoipa::path(
     post,
     path = "/v1/accounts",
     tag = "account",
     request_body = SignUp,
     responses(
-        (status = 201, description = "Signed up and in", body = SessionView),
-        (status = 409, description = "The e-mail address has an account here", body = ErrorBody),
+        (status = 202, description = "A code (or a note) was mailed to the address", body = SignUpAccepted),
         (status = 421, description = "The country's home region is another", body = ErrorBody),
         (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
         (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
@@ -256,36 +331,119 @@ pub async fn sign_up(
     storefront_exists(&client, &body.storefront).await?;
     // A sign-up counts against its client address's budget, whatever its outcome.
     limits::begin(&client, None, &limits::client_address(&headers)).await?;
-    // The hash is computed whether or not the address is taken: both answers take as long.
+    // Both paths hash, write and queue one message: they take as long.
     let hash = password::hash(password).await?;
+    let code = new_code()?;
     let tx = client.transaction().await?;
-    let id = Uuid::new_v4();
-    let inserted = tx
-        .execute_cached(
-            "WITH a AS (
-                 INSERT INTO accounts (id, storefront, email, email_key, name, country, password_hash)
-                 VALUES ($1, $2, $3, lower($3), $4, $5, $6)
-                 ON CONFLICT (storefront, email_key) DO NOTHING RETURNING id)
-             INSERT INTO account_consents (account_id, kind, granted)
-             SELECT id, kind, granted FROM a,
-                    (VALUES ('privacy_notice', true), ('marketing_emails', $7)) AS c(kind, granted)",
+    // A new address, or one whose earlier sign-up was never confirmed: (re)started with
+    // this sign-up's details and a new code.
+    let started = tx
+        .query_opt_cached(
+            "INSERT INTO accounts (id, storefront, email, email_key, name, country, password_hash,
+                                   confirmation_sha256, confirmation_expires_at)
+             VALUES ($1, $2, $3, lower($3), $4, $5, $6, $7, now() + make_interval(secs => $8))
+             ON CONFLICT (storefront, email_key) DO UPDATE
+                 SET email = EXCLUDED.email, name = EXCLUDED.name, country = EXCLUDED.country,
+                     password_hash = EXCLUDED.password_hash,
+                     confirmation_sha256 = EXCLUDED.confirmation_sha256,
+                     confirmation_expires_at = EXCLUDED.confirmation_expires_at
+                 WHERE accounts.confirmed_at IS NULL
+             RETURNING id",
             &[
-                &id,
+                &Uuid::new_v4(),
                 &body.storefront,
                 &email.as_str(),
                 &name.as_str(),
                 &country.as_str(),
                 &hash,
-                &body.marketing_emails,
+                &crate::auth::sha256(&normal_code(&code)),
+                &(CODE_LIFETIME_SECS as f64),
             ],
         )
         .await?;
-    if inserted == 0 {
-        return Err(email_taken());
-    }
-    let answer = signed_in_answer(&tx, &app, id, &headers, StatusCode::CREATED).await?;
+    let mail = match started {
+        Some(row) => {
+            let id: Uuid = row.get(0);
+            tx.execute_cached(
+                "INSERT INTO account_consents (account_id, kind, granted)
+                 VALUES ($1, 'privacy_notice', true), ($1, 'marketing_emails', $2)
+                 ON CONFLICT (account_id, kind) DO UPDATE SET granted = EXCLUDED.granted, at = now()",
+                &[&id, &body.marketing_emails],
+            )
+            .await?;
+            confirmation_mail(&body.storefront, email.as_str(), name.as_str(), &code)
+        }
+        None => exists_mail(&body.storefront, email.as_str()),
+    };
+    crate::mail::enqueue(&tx, &mail).await?;
     tx.commit().await?;
-    Ok(answer)
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SignUpAccepted {
+            status: "confirmation_sent",
+            code_expires_in_secs: CODE_LIFETIME_SECS,
+        }),
+    )
+        .into_response())
+}
+
+/// `POST /v1/accounts/confirm`: confirms a new account with the mailed code and signs the
+/// shopper in. A wrong or expired code, and an address without a pending account, get the
+/// same answer; attempts count against the sign-in limits.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/confirm",
+    tag = "account",
+    request_body = Confirmation,
+    responses(
+        (status = 201, description = "Confirmed and signed in", body = SessionView),
+        (status = 401, description = "The code is wrong or expired", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+    )
+)]
+pub async fn confirm(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: Confirmation = json_body(&body)?;
+    let email = input("email", Email::parse(&body.email))?;
+    let code = normal_code(&body.code);
+    if code.len() != 8 || body.code.chars().count() > 32 {
+        return Err(ApiError::field(
+            "code",
+            "the code is 8 letters and digits, e.g. ABCD-2345",
+        ));
+    }
+    let client = app.pool.get().await?;
+    let email_key = email.as_str().to_lowercase();
+    let attempt = limits::begin(
+        &client,
+        Some((&body.storefront, &email_key)),
+        &limits::client_address(&headers),
+    )
+    .await?;
+    let confirmed = client
+        .query_opt_cached(
+            "UPDATE accounts SET confirmed_at = now(), last_sign_in_at = now(),
+                                 confirmation_sha256 = NULL, confirmation_expires_at = NULL
+             WHERE storefront = $1 AND email_key = $2 AND confirmed_at IS NULL
+               AND confirmation_sha256 = $3 AND confirmation_expires_at > now()
+             RETURNING id",
+            &[&body.storefront, &email_key, &crate::auth::sha256(&code)],
+        )
+        .await?;
+    let Some(row) = confirmed else {
+        return Err(ApiError::user(
+            StatusCode::UNAUTHORIZED,
+            "invalid_code",
+            "the code is wrong or has expired; sign up again for a new one",
+        )
+        .with("field", "code"));
+    };
+    limits::succeeded(&client, attempt).await?;
+    signed_in_answer(&client, &app, row.get(0), &headers, StatusCode::CREATED).await
 }
 
 fn wrong_credentials() -> ApiError {
@@ -330,7 +488,8 @@ pub async fn sign_in(
     .await?;
     let row = client
         .query_opt_cached(
-            "SELECT id, password_hash FROM accounts WHERE storefront = $1 AND email_key = $2",
+            "SELECT id, password_hash FROM accounts
+             WHERE storefront = $1 AND email_key = $2 AND confirmed_at IS NOT NULL",
             &[&body.storefront, &email_key],
         )
         .await?;

@@ -154,20 +154,43 @@ async fn check_out_in(browser: &Browser, canary: &Canary, aisle: &str) -> anyhow
     }
 }
 
-/// The erasure canary's walk through the edge's storefront: signs up in its country, saves
+/// The confirmation code mailed to `to`, read from the home region's mail receiver (a
+/// maildir), waiting up to 20 s for it.
+async fn mailed_code(mailbox: &std::path::Path, to: &str) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = maildir_messages(mailbox)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).into_owned())
+            .find(|m| m.contains(&format!("To: {to}")))
+            .and_then(|m| confirmation_code(&m));
+        if let Some(code) = found {
+            return Ok(code);
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("no confirmation code reached {}", mailbox.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The erasure canary's walk through the edge's storefront: signs up in its country
+/// (confirming with the code its home region mailed), saves
 /// its address, checks out signed in (the order joins the account), downloads its data and
 /// erases the account from the privacy page. Answers the order page's path.
 pub async fn sign_up_buy_and_erase(
     edge: &str,
     canary: &Canary,
     aisle: &str,
+    mailbox: &std::path::Path,
 ) -> anyhow::Result<String> {
     let browser = Browser::new(edge, canary.country)?;
     let (_, page) = browser.get("/account/sign-up").await?;
     let csrf = hidden(&page, "csrf").context("the sign-up page has no CSRF token")?;
     let password = format!("audit-{}", uuid::Uuid::new_v4().simple());
     let country = canary.country.as_str();
-    let (status, location) = browser
+    let (status, _) = browser
         .post(
             "/account/sign-up",
             &[
@@ -180,8 +203,23 @@ pub async fn sign_up_buy_and_erase(
             ],
         )
         .await?;
-    if status != 303 || location.as_deref() != Some("/account") {
+    if status != 200 {
         bail!("signing up answered {status}");
+    }
+    let code = mailed_code(mailbox, &canary.email).await?;
+    let (status, location) = browser
+        .post(
+            "/account/confirm",
+            &[
+                ("csrf", &csrf),
+                ("email", &canary.email),
+                ("country", country),
+                ("code", &code),
+            ],
+        )
+        .await?;
+    if status != 303 || location.as_deref() != Some("/account") {
+        bail!("confirming the account answered {status}");
     }
     let postal_code = postal_code_of(country);
     let (status, _) = browser
@@ -302,6 +340,9 @@ pub struct Places {
     /// Exported telemetry: a name and the raw bytes (OTLP protobuf payloads keep strings
     /// verbatim, so a byte search covers every field).
     pub telemetry: Vec<(String, Vec<u8>)>,
+    /// Each region's mail receiver (a maildir): a shopper's e-mail must reach only their
+    /// home region's.
+    pub mailboxes: BTreeMap<RegionId, std::path::PathBuf>,
 }
 
 /// What the audit found: for each canary, the hit count per place.
@@ -324,19 +365,30 @@ impl Row {
         format!("database {}", self.canary.region)
     }
 
-    /// Found at home (every field), and nowhere else; an erasure canary nowhere at all.
+    /// The shopper's own inbox: mail their home region sent them.
+    fn home_mail(&self) -> String {
+        format!("mail {}", self.canary.region)
+    }
+
+    /// Found at home (every field), and nowhere else; an erasure canary nowhere at all. Mail
+    /// the home region sent the shopper is theirs, in their inbox: it may hold them.
     pub fn passes(&self) -> bool {
+        let elsewhere = |place: &String| {
+            *place != self.home_mail() && (self.canary.erased || *place != self.home())
+        };
+        let clean = self
+            .hits
+            .iter()
+            .filter(|(place, _)| elsewhere(place))
+            .all(|(_, h)| h.iter().all(|n| *n == 0));
         if self.canary.erased {
-            return !self.hits.is_empty() && self.hits.values().all(|h| h.iter().all(|n| *n == 0));
+            return !self.hits.is_empty() && clean;
         }
-        self.hits
-            .get(&self.home())
-            .is_some_and(|h| h.iter().all(|n| *n > 0))
+        clean
             && self
                 .hits
-                .iter()
-                .filter(|(place, _)| **place != self.home())
-                .all(|(_, h)| h.iter().all(|n| *n == 0))
+                .get(&self.home())
+                .is_some_and(|h| h.iter().all(|n| *n > 0))
     }
 }
 
@@ -436,6 +488,14 @@ pub async fn search(places: &Places, canaries: &[Canary]) -> anyhow::Result<Repo
         searched.push(format!("log {name}: {} lines", text.lines().count()));
         count(&mut rows, &format!("log {name}"), |needle| {
             text.matches(needle).count()
+        });
+    }
+    for (region, dir) in &places.mailboxes {
+        let messages =
+            maildir_messages(dir).with_context(|| format!("failed to read {}", dir.display()))?;
+        searched.push(format!("mail {region}: {} messages", messages.len()));
+        count(&mut rows, &format!("mail {region}"), |needle| {
+            messages.iter().filter(|m| holds(m, needle)).count()
         });
     }
     for (name, bytes) in &places.telemetry {
@@ -548,6 +608,29 @@ pub fn read_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<(String, V
         .collect()
 }
 
+/// Every message of a maildir (`new/` and `cur/`), raw, in no particular order; an absent
+/// folder holds none.
+pub fn maildir_messages(dir: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut messages = Vec::new();
+    for sub in ["new", "cur"] {
+        let folder = dir.join(sub);
+        if !folder.exists() {
+            continue;
+        }
+        for entry in std::fs::read_dir(folder)? {
+            messages.push(std::fs::read(entry?.path())?);
+        }
+    }
+    Ok(messages)
+}
+
+/// The account confirmation code in a raw message (its subject says it).
+pub fn confirmation_code(message: &str) -> Option<String> {
+    let start = message.find("Your confirmation code: ")? + "Your confirmation code: ".len();
+    let code: String = message[start..].chars().take(9).collect();
+    (code.len() == 9 && code.as_bytes()[4] == b'-').then_some(code)
+}
+
 /// `REGION=URL` (a database to search).
 pub fn parse_database(value: &str) -> Result<(RegionId, String), String> {
     let (region, url) = value
@@ -564,10 +647,14 @@ pub async fn run(
     canaries: &[Canary],
     aisle: &str,
     places: impl AsyncFnOnce() -> anyhow::Result<Places>,
+    mailboxes: &BTreeMap<RegionId, std::path::PathBuf>,
 ) -> anyhow::Result<Report> {
     for canary in canaries {
         if canary.erased {
-            sign_up_buy_and_erase(edge, canary, aisle)
+            let mailbox = mailboxes.get(&canary.region).with_context(|| {
+                format!("the erasure round needs {}'s mail receiver", canary.region)
+            })?;
+            sign_up_buy_and_erase(edge, canary, aisle, mailbox)
                 .await
                 .with_context(|| format!("the {} erasure canary's walk failed", canary.region))?;
         } else {
@@ -576,7 +663,10 @@ pub async fn run(
                 .with_context(|| format!("the {} canary's checkout failed", canary.region))?;
         }
     }
-    let places = places().await?;
+    let mut places = places().await?;
+    if places.mailboxes.is_empty() {
+        places.mailboxes = mailboxes.clone();
+    }
     if places.databases.is_empty() {
         return Err(anyhow!("no database to search"));
     }
@@ -642,8 +732,18 @@ mod tests {
         let mut erased = row(&[("database eu-west", [0, 0, 0]), ("log edge", [0, 0, 0])]);
         erased.canary.erased = true;
         assert!(erased.passes(), "an erasure canary passes found nowhere");
+        erased.hits.insert("mail eu-west".into(), [1, 1, 0]);
+        assert!(
+            erased.passes(),
+            "the shopper's own inbox keeps what it was sent"
+        );
         erased.hits.insert("database eu-west".into(), [0, 1, 0]);
         assert!(!erased.passes(), "not even at home");
+        let mut mailed = row(&[home, ("mail us-east", [0, 1, 0])]);
+        assert!(!mailed.passes(), "another region mailed the shopper");
+        mailed.hits.insert("mail us-east".into(), [0, 0, 0]);
+        mailed.hits.insert("mail eu-west".into(), [1, 1, 0]);
+        assert!(mailed.passes());
         assert!(
             !Report {
                 rows: Vec::new(),

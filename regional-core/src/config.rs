@@ -105,6 +105,17 @@ pub struct Config {
     /// How long a reservation holds stock before the sweeper releases it, in seconds.
     #[arg(long, env = "MERIDIAN_RESERVATION_TTL_SECS", default_value_t = 900)]
     pub reservation_ttl_secs: u64,
+    /// The SMTP relay shoppers' e-mail leaves through (`smtp://host:port`,
+    /// `smtps://user:password@host:port`); without one, e-mail stays queued.
+    #[arg(long, env = "MERIDIAN_SMTP_URL")]
+    pub smtp_url: Option<Secret>,
+    /// The sender of shoppers' e-mail.
+    #[arg(
+        long,
+        env = "MERIDIAN_MAIL_FROM",
+        default_value = "Meridian <no-reply@meridian.invalid>"
+    )]
+    pub mail_from: String,
     /// Database pool size.
     #[arg(long, env = "MERIDIAN_DB_POOL", default_value_t = 32)]
     pub db_pool_size: usize,

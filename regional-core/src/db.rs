@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_promotions.sql")),
     (4, include_str!("../migrations/0004_refunds.sql")),
     (5, include_str!("../migrations/0005_accounts.sql")),
+    (6, include_str!("../migrations/0006_mail.sql")),
 ];
 
 /// The latest schema version this build knows.

@@ -32,6 +32,8 @@
 //! - `psp_sandbox`: the sandbox PSP server.
 //! - `orders`: the order state machine and order API (get, cancel, fulfil).
 //! - `refunds`: refunds, once per merchant `Idempotency-Key`, never beyond the capture.
+//! - `mail`: e-mail to shoppers, queued in the causing transaction, sent over SMTP by its
+//!   worker with retries.
 //! - `outbox`: the transactional outbox (`enqueue`, in the caller's transaction).
 //! - `relay`: publishes outbox events to the edge key-value store.
 //! - `edge_index`: the derived edge projections (category and search indexes, pricing
@@ -52,6 +54,7 @@ pub mod demo;
 pub mod edge_index;
 pub mod error;
 pub mod inventory;
+pub mod mail;
 pub mod observe;
 pub mod orders;
 pub mod outbox;
@@ -176,6 +179,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::fulfil))
         .routes(routes!(refunds::refund))
         .routes(routes!(accounts::sign_up))
+        .routes(routes!(accounts::confirm))
         .routes(routes!(accounts::sign_in, accounts::sign_out_everywhere))
         .routes(routes!(accounts::sign_out))
         .routes(routes!(accounts::get, accounts::update))
@@ -356,6 +360,10 @@ pub struct Workers {
     pub recovery_grace: Duration,
     /// How often the retention policy is applied.
     pub retention_interval: Duration,
+    /// The SMTP relay; without one, e-mail stays queued.
+    pub smtp: Option<mail::SmtpConfig>,
+    /// How often queued e-mail is looked at.
+    pub mail_interval: Duration,
 }
 
 impl Workers {
@@ -366,6 +374,8 @@ impl Workers {
             recovery_interval: Duration::from_secs(2),
             recovery_grace: Duration::from_secs(10),
             retention_interval: Duration::from_secs(15 * 60),
+            smtp: None,
+            mail_interval: Duration::from_millis(500),
         }
     }
 }
@@ -388,6 +398,17 @@ pub async fn serve(
         state.clone(),
         workers_config.retention_interval,
     ));
+    match &workers_config.smtp {
+        Some(smtp) => {
+            let mailer = mail::Mailer::new(smtp)?;
+            workers.spawn(mail::run(
+                state.pool.clone(),
+                mailer,
+                workers_config.mail_interval,
+            ));
+        }
+        None => tracing::warn!("no SMTP relay configured: shoppers' e-mail stays queued"),
+    }
     if let Some(url) = &workers_config.redis_url {
         let redis = redis::Client::open(url.expose()).context("failed to parse REDIS_URL")?;
         workers.spawn(relay::relay(

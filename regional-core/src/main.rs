@@ -1,5 +1,7 @@
 //! `regional-core`: serve one region's core, or run the sandbox PSP.
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use region_config::RegionConfig;
@@ -24,8 +26,9 @@ enum Command {
     DemoSeed(DemoSeed),
     /// The residency proof: check out one canary shopper per region through the edge, then
     /// search every region's database, the edge key-value store, the logs and the exported
-    /// spans for each canary. Prints a report; exits 1 unless every canary is found only in
-    /// its home region's database.
+    /// spans and every region's mail for each canary; its erasure round signs canaries up,
+    /// has them buy, then erases them. Prints a report; exits 1 unless every canary is
+    /// found only in its home region's database, and every erased one nowhere.
     Audit(Audit),
     /// Answer a data-subject request for compliance staff: export or erase everything a
     /// region's core holds under an e-mail address (accounts and guest orders alike).
@@ -56,6 +59,10 @@ struct Audit {
     /// A file of exported OTLP payloads to search (repeatable; `otlp-sink` writes them).
     #[arg(long = "telemetry")]
     telemetry: Vec<std::path::PathBuf>,
+    /// A region's mail receiver, `REGION=MAILDIR` (repeat for every region): searched, and
+    /// read for the erasure canaries' confirmation codes.
+    #[arg(long = "mailbox", value_parser = parse_mailbox, required = true)]
+    mailboxes: Vec<(region_config::RegionId, std::path::PathBuf)>,
     /// The aisle whose first in-stock product each canary buys.
     #[arg(long, default_value = "bakery")]
     aisle: String,
@@ -150,7 +157,15 @@ async fn main() -> anyhow::Result<()> {
                 "regional-core {} listening on http://{address}",
                 config.region
             );
-            let workers = regional_core::Workers::new(config.redis_url.clone());
+            let mut workers = regional_core::Workers::new(config.redis_url.clone());
+            workers.smtp = config
+                .smtp_url
+                .clone()
+                .map(|url| regional_core::mail::SmtpConfig {
+                    url,
+                    from: config.mail_from.clone(),
+                    region: config.region.to_string(),
+                });
             regional_core::serve(listener, state, workers, shutdown()).await
         }
         Command::DemoSeed(args) => {
@@ -220,27 +235,55 @@ async fn audit(args: Audit) -> anyhow::Result<()> {
             missing.join(", ")
         );
     }
+    let mailboxes: BTreeMap<_, _> = args.mailboxes.iter().cloned().collect();
+    let unsearched: Vec<String> = regions
+        .regions()
+        .iter()
+        .filter(|r| !mailboxes.contains_key(&r.id))
+        .map(|r| r.id.to_string())
+        .collect();
+    if !unsearched.is_empty() {
+        anyhow::bail!(
+            "every region's mail receiver must be searched; missing --mailbox for {}",
+            unsearched.join(", ")
+        );
+    }
     let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
     let canaries = audit::canaries(&regions, &tag);
-    let report = audit::run(&args.edge_url, &canaries, &args.aisle, async || {
-        tokio::time::sleep(std::time::Duration::from_secs(args.settle_secs)).await;
-        let logs = audit::read_files(&args.logs)?
-            .into_iter()
-            .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
-            .collect();
-        Ok(audit::Places {
-            databases: args.databases.iter().cloned().collect(),
-            edge_store: Some(args.edge_store.clone()),
-            logs,
-            telemetry: audit::read_files(&args.telemetry)?,
-        })
-    })
+    let report = audit::run(
+        &args.edge_url,
+        &canaries,
+        &args.aisle,
+        async || {
+            tokio::time::sleep(std::time::Duration::from_secs(args.settle_secs)).await;
+            let logs = audit::read_files(&args.logs)?
+                .into_iter()
+                .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
+                .collect();
+            Ok(audit::Places {
+                databases: args.databases.iter().cloned().collect(),
+                edge_store: Some(args.edge_store.clone()),
+                logs,
+                telemetry: audit::read_files(&args.telemetry)?,
+                mailboxes: BTreeMap::new(),
+            })
+        },
+        &mailboxes,
+    )
     .await?;
     print!("{report}");
     if !report.passes() {
         std::process::exit(1);
     }
     Ok(())
+}
+
+fn parse_mailbox(value: &str) -> Result<(region_config::RegionId, std::path::PathBuf), String> {
+    let (region, dir) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?} is not REGION=MAILDIR"))?;
+    let region = region.parse().map_err(|e| format!("{region:?}: {e}"))?;
+    Ok((region, dir.into()))
 }
 
 async fn privacy(request: Privacy) -> anyhow::Result<()> {

@@ -266,6 +266,28 @@ async fn anonymise_orders(client: &impl GenericClient, orders: &[Uuid]) -> Resul
     Ok(i64::try_from(changed).unwrap_or(i64::MAX))
 }
 
+/// Drops the subject's e-mail still queued (sent mail keeps no address or content).
+async fn forget_mail(
+    client: &impl GenericClient,
+    subject: &Subject,
+    accounts: &[Uuid],
+) -> Result<(), ApiError> {
+    let email = match subject {
+        Subject::Email(e) => Some(e.as_str()),
+        Subject::Account(_) => None,
+    };
+    client
+        .execute_cached(
+            "DELETE FROM outgoing_mail
+             WHERE to_address IS NOT NULL
+               AND (lower(to_address) = lower($1)
+                    OR lower(to_address) IN (SELECT email_key FROM accounts WHERE id = ANY($2)))",
+            &[&email, &accounts],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Erases `subject` in `client`'s transaction: deletes its accounts (with addresses,
 /// consents and sessions) and anonymises its orders. Records the request.
 pub async fn erase(
@@ -279,6 +301,7 @@ pub async fn erase(
         orders: anonymise_orders(client, &orders).await?,
         ..Erased::default()
     };
+    forget_mail(client, subject, &accounts).await?;
     let row = client
         .query_one_cached(
             "WITH ad AS (DELETE FROM account_addresses WHERE account_id = ANY($1) RETURNING 1),
@@ -362,6 +385,7 @@ pub async fn sweep(app: &AppState) -> Result<Erased, ApiError> {
             orders: anonymise_orders(&tx, &orders).await?,
             ..Erased::default()
         };
+        forget_mail(&tx, &Subject::Account(id), &accounts).await?;
         let row = tx
             .query_one_cached(
                 "WITH ad AS (DELETE FROM account_addresses WHERE account_id = $1 RETURNING 1),
@@ -399,10 +423,18 @@ pub async fn sweep(app: &AppState) -> Result<Erased, ApiError> {
     Ok(total)
 }
 
+/// Forgets what expires by itself: old sign-in attempts, expired sessions, and sign-ups
+/// never confirmed within their code's lifetime.
 async fn limits_and_sessions(client: &impl GenericClient) -> Result<(), ApiError> {
     accounts::limits::forget_old(client).await?;
     client
         .execute_cached("DELETE FROM sessions WHERE expires_at < now()", &[])
+        .await?;
+    client
+        .execute_cached(
+            "DELETE FROM accounts WHERE confirmed_at IS NULL AND confirmation_expires_at < now()",
+            &[],
+        )
         .await?;
     Ok(())
 }

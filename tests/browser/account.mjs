@@ -3,13 +3,32 @@
 // served by eu-west in EUR → download the data → erase the account. Run by
 // tests/e2e/browser.rs:
 //
-//   node account.mjs <edge URL> <sku> <js|nojs> <tag>
+//   node account.mjs <edge URL> <sku> <js|nojs> <tag> <eu-west maildir>
 //
 // Prints one JSON line ({"order": "...", "export": {...}}) and exits 0, or exits 1 naming
 // the step that failed.
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [base, sku, mode, tag] = process.argv.slice(2);
+const [base, sku, mode, tag, maildir] = process.argv.slice(2);
+
+// The confirmation code eu-west mailed to `to`, from its SMTP receiver's maildir.
+async function mailedCode(to) {
+  for (let i = 0; i < 200; i++) {
+    for (const sub of ["new", "cur"]) {
+      const dir = join(maildir, sub);
+      if (!existsSync(dir)) continue;
+      for (const file of readdirSync(dir)) {
+        const text = readFileSync(join(dir, file), "utf8");
+        const code = text.match(/Your confirmation code: ([A-Z0-9]{4}-[A-Z0-9]{4})/);
+        if (text.includes(`To: ${to}`) && code) return code[1];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no code for ${to} in ${maildir}`);
+}
 const email = `account-${tag}@shopper.invalid`;
 const password = `walk-password-${tag}`;
 const browser = await chromium.launch({
@@ -46,7 +65,15 @@ try {
   if ((await page.inputValue("#password")) !== "") throw new Error("a password came back");
   await page.fill("#password", password);
   await page.check("#accept_privacy_notice");
-  await submit("form.account button[type=submit]", /\/account$/);
+  await submit("form.account button[type=submit]", /\/account\/sign-up$/);
+  await expectText("Check your e-mail");
+
+  step = "confirm";
+  await page.fill("#code", "ABCD-2345");
+  await submit("form.confirm button[type=submit]", /\/account\/confirm$/);
+  await expectText("That code is wrong or has expired.");
+  await page.fill("#code", await mailedCode(email));
+  await submit("form.confirm button[type=submit]", /\/account$/);
   await expectText("Your account and orders are kept in our Europe (West) region.");
   await expectText("No orders yet.");
 

@@ -84,8 +84,12 @@ async fn a_shopper_signs_up_buys_abroad_exports_and_erases_in_chromium() {
     for mode in ["nojs", "js"] {
         let tag = format!("acct{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let (edge, t) = (world.edge.clone(), tag.clone());
+        let maildir = world.core("eu-west").mailbox.display().to_string();
         let out = tokio::task::spawn_blocking(move || {
-            node("account.mjs", &[&edge, "ACCOUNT-BRIOCHE", mode, &t])
+            node(
+                "account.mjs",
+                &[&edge, "ACCOUNT-BRIOCHE", mode, &t, &maildir],
+            )
         })
         .await
         .unwrap();

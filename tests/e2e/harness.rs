@@ -92,6 +92,44 @@ pub struct Core {
     pub url: String,
     pub database_url: String,
     pub telemetry: Telemetry,
+    /// The maildir of the SMTP receiver this core sends its shoppers' e-mail to.
+    pub mailbox: PathBuf,
+}
+
+/// Starts a real SMTP receiver (Debian's `python3-aiosmtpd`) keeping messages in a fresh
+/// maildir, which dies with this test process; answers its URL and the maildir.
+pub fn spawn_mailbox() -> (String, PathBuf) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "meridian-e2e-mail-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    // A watchdog shell: the receiver is killed when the test process is gone.
+    let script = format!(
+        "/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:{port} -c aiosmtpd.handlers.Mailbox '{}' & child=$!; \
+         while kill -0 $PPID 2>/dev/null; do sleep 1; done; kill $child",
+        dir.display()
+    );
+    let mut watchdog = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sh runs");
+    std::thread::spawn(move || watchdog.wait());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the SMTP receiver did not start: is python3-aiosmtpd installed? (scripts/test installs it)"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (format!("smtp://127.0.0.1:{port}"), dir)
 }
 
 /// Everything started, once per test binary.
@@ -153,6 +191,7 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
     let base = server_url();
     let (prefix, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
     let database_url = format!("{prefix}/{name}");
+    let (smtp_url, mailbox) = spawn_mailbox();
     let config = Config {
         region: region.parse().unwrap(),
         region_config: regions_file.to_path_buf(),
@@ -172,6 +211,8 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
         reservation_ttl_secs: 900,
         db_pool_size: 8,
         otlp_endpoint: Some(otlp.to_owned()),
+        smtp_url: Some(Secret::new(&smtp_url)),
+        mail_from: "Meridian <no-reply@meridian.invalid>".to_owned(),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();
@@ -179,7 +220,15 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     // The production workers (relay every 50 ms): the stock latency bench measures them.
-    let workers = Workers::new(config.redis_url.clone());
+    let mut workers = Workers::new(config.redis_url.clone());
+    workers.smtp = config
+        .smtp_url
+        .clone()
+        .map(|url| regional_core::mail::SmtpConfig {
+            url,
+            from: config.mail_from.clone(),
+            region: region.to_owned(),
+        });
     tokio::spawn(regional_core::serve(
         listener,
         state,
@@ -191,6 +240,7 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
         url,
         database_url,
         telemetry,
+        mailbox,
     }
 }
 
@@ -487,6 +537,28 @@ impl Shopper {
             .get("location")
             .map(|l| l.to_str().unwrap().to_owned());
         (status, location, response.text().await.unwrap())
+    }
+}
+
+/// The account confirmation code a core mailed to `to`, from its receiver's maildir.
+pub async fn mailed_code(mailbox: &Path, to: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let code = regional_core::audit::maildir_messages(mailbox)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).into_owned())
+            .find(|m| m.contains(&format!("To: {to}")))
+            .and_then(|m| regional_core::audit::confirmation_code(&m));
+        if let Some(code) = code {
+            return code;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no code for {to} in {}",
+            mailbox.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -293,6 +293,7 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
         "/region",
         "/orders/123",
         "/account/sign-up",
+        "/account/confirm",
         "/account/sign-in",
         "/account/addresses",
         "/account/addresses/123",
@@ -391,7 +392,19 @@ async fn account_pages_are_the_shoppers_own() {
         let (status, _, _) = shopper.post("/account/sign-up", &form[1..]).await;
         assert_eq!(status, 403);
         assert_eq!(count_in_database(&eu.database_url, &email).await, 0);
-        let (status, location, _) = shopper.post("/account/sign-up", &form).await;
+        let (status, _, page) = shopper.post("/account/sign-up", &form).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Check your e-mail"), "{page}");
+        let code = mailed_code(&eu.mailbox, &email).await;
+        let confirm = [
+            ("csrf", csrf.as_str()),
+            ("email", &email),
+            ("country", "FR"),
+            ("code", &code),
+        ];
+        let (status, _, _) = shopper.post("/account/confirm", &confirm[1..]).await;
+        assert_eq!(status, 403, "the CSRF token is needed here too");
+        let (status, location, _) = shopper.post("/account/confirm", &confirm).await;
         assert_eq!((status, location.as_deref()), (303, Some("/account")));
         let (_, page) = shopper.get("/account/addresses").await;
         assert!(page.contains("Your addresses"), "{page}");

@@ -1,6 +1,7 @@
 //! Regions at run time: a new `regions.toml` reaches the pages without rebuilding the
 //! storefront, and a node refuses a storefront view that is not its own.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use meridian_telemetry::Telemetry;
@@ -63,7 +64,7 @@ async fn a_shopper_in_the_sixth_region_buys_in_kuwaiti_dinars() {
         generated.replace("source = \"components/", "source = \"../components/"),
     )
     .unwrap();
-    let mut cores = std::collections::BTreeMap::new();
+    let mut cores = BTreeMap::new();
     cores.insert("me-central".to_owned(), me);
     let edge = start_edge(&manifest, &cores, &six, &[], Telemetry::disabled()).unwrap();
     let me = &cores["me-central"];
@@ -140,19 +141,31 @@ async fn a_shopper_in_the_sixth_region_buys_in_kuwaiti_dinars() {
         "KW".parse().unwrap(),
         tag,
     )];
-    let report = audit::run(&edge, &canaries, "bakery", async || {
-        Ok(Places {
-            databases: world
-                .cores
-                .values()
-                .chain(cores.values())
-                .map(|c| (c.region.parse().unwrap(), c.database_url.clone()))
-                .collect(),
-            edge_store: Some(redis_url()),
-            logs: vec![("e2e processes".to_owned(), world.logs.text())],
-            telemetry: Vec::new(),
-        })
-    })
+    let report = audit::run(
+        &edge,
+        &canaries,
+        "bakery",
+        async || {
+            Ok(Places {
+                databases: world
+                    .cores
+                    .values()
+                    .chain(cores.values())
+                    .map(|c| (c.region.parse().unwrap(), c.database_url.clone()))
+                    .collect(),
+                edge_store: Some(redis_url()),
+                logs: vec![("e2e processes".to_owned(), world.logs.text())],
+                telemetry: Vec::new(),
+                mailboxes: world
+                    .cores
+                    .values()
+                    .chain(cores.values())
+                    .map(|c| (c.region.parse().unwrap(), c.mailbox.clone()))
+                    .collect(),
+            })
+        },
+        &BTreeMap::new(),
+    )
     .await
     .unwrap();
     assert!(report.passes(), "{report}");

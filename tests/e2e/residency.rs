@@ -38,23 +38,35 @@ async fn canary_personal_data_stays_in_its_home_region_and_the_trace_runs_edge_t
         Canary::erased("eu-west".parse().unwrap(), "DE".parse().unwrap(), tag),
         Canary::erased("us-east".parse().unwrap(), "US".parse().unwrap(), tag),
     ];
-    let report = audit::run(&world.edge, &canaries, "bakery", async || {
-        world.flush_telemetry().await;
-        Ok(Places {
-            databases: world
-                .cores
-                .values()
-                .map(|c| (c.region.parse().unwrap(), c.database_url.clone()))
-                .collect(),
-            edge_store: Some(redis_url()),
-            logs: vec![("e2e processes".to_owned(), world.logs.text())],
-            // One place: every OTLP payload, 0xFF between them (never part of a canary).
-            telemetry: vec![(
-                "OTLP spans and metrics".to_owned(),
-                world.otlp.payloads().join(&0xFF),
-            )],
-        })
-    })
+    let mailboxes: BTreeMap<_, _> = world
+        .cores
+        .values()
+        .map(|c| (c.region.parse().unwrap(), c.mailbox.clone()))
+        .collect();
+    let report = audit::run(
+        &world.edge,
+        &canaries,
+        "bakery",
+        async || {
+            world.flush_telemetry().await;
+            Ok(Places {
+                databases: world
+                    .cores
+                    .values()
+                    .map(|c| (c.region.parse().unwrap(), c.database_url.clone()))
+                    .collect(),
+                edge_store: Some(redis_url()),
+                logs: vec![("e2e processes".to_owned(), world.logs.text())],
+                // One place: every OTLP payload, 0xFF between them (never part of a canary).
+                telemetry: vec![(
+                    "OTLP spans and metrics".to_owned(),
+                    world.otlp.payloads().join(&0xFF),
+                )],
+                mailboxes: mailboxes.clone(),
+            })
+        },
+        &mailboxes,
+    )
     .await
     .unwrap();
     println!("{report}");

@@ -10,6 +10,7 @@ use crate::helpers::*;
 pub const PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
+    /// Asks for an account and confirms it with the code from the mailbox: the session.
     pub async fn sign_up(&self, email: &str, name: &str) -> Value {
         let response = self
             .http
@@ -21,8 +22,21 @@ impl TestApp {
             .send()
             .await
             .unwrap();
+        assert_eq!(response.status(), 202);
+        let mailbox = self.mailbox.as_ref().expect("Options { mail: true, .. }");
+        let code = mailbox.code_for(email).await;
+        let response = self.confirm(email, &code).await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
+    }
+
+    pub async fn confirm(&self, email: &str, code: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/accounts/confirm"))
+            .json(&json!({"storefront": "grocer", "email": email, "code": code}))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> reqwest::Response {
@@ -58,7 +72,7 @@ fn session(answer: &Value) -> String {
     answer["session"].as_str().unwrap().to_owned()
 }
 
-async fn code(response: reqwest::Response) -> (u16, String) {
+async fn code_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or_default();
     (
@@ -69,7 +83,11 @@ async fn code(response: reqwest::Response) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     use reqwest::Method;
     let up = app.sign_up("Ada@Example.org", "Ada Lovelace").await;
     let first = session(&up);
@@ -77,7 +95,9 @@ async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
     assert_eq!(up["account"]["region"], "eu-west");
     assert_eq!(up["account"]["email"], "Ada@Example.org");
 
-    // The same address in another case is the same account.
+    // The same address in another case is the same account: the answer is the same as for
+    // a new address (no enumeration), the existing account is untouched, and its owner is
+    // told by mail.
     let before = app.table_counts().await;
     let again = app
         .http
@@ -87,10 +107,64 @@ async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
         .send()
         .await
         .unwrap();
-    assert_eq!(code(again).await, (409, "email_taken".to_owned()));
+    assert_eq!(again.status(), 202);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"status": "confirmation_sent", "code_expires_in_secs": 86400})
+    );
+    let mailbox = app.mailbox.as_ref().unwrap();
+    let note = mailbox
+        .wait_for("ada@example.ORG", "You already have an account")
+        .await;
+    assert!(!note.contains("confirmation code"));
     let mut after = app.table_counts().await;
-    after.insert("sign_in_attempts".into(), before["sign_in_attempts"]);
+    for table in ["sign_in_attempts", "outgoing_mail"] {
+        after.insert(table.into(), before[table]);
+    }
     assert_eq!(after, before);
+    assert_eq!(
+        app.sign_in("ada@example.org", "another password", "192.0.2.9")
+            .await
+            .status(),
+        401
+    );
+
+    // A pending sign-up cannot sign in, and only its code confirms it.
+    let pending = app
+        .http
+        .post(app.url("/v1/accounts"))
+        .json(
+            &json!({"storefront": "grocer", "email": "pending@example.org", "name": "Pen Ding",
+                      "password": PASSWORD, "country": "DE", "accept_privacy_notice": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pending.status(), 202);
+    assert_eq!(
+        pending.json::<Value>().await.unwrap(),
+        body,
+        "the same answer for a new address"
+    );
+    let code = mailbox.code_for("pending@example.org").await;
+    assert_eq!(
+        app.sign_in("pending@example.org", PASSWORD, "192.0.2.9")
+            .await
+            .status(),
+        401
+    );
+    let r = app.confirm("pending@example.org", "ABCD-2345").await;
+    assert_eq!(code_of(r).await, (401, "invalid_code".to_owned()));
+    let r = app
+        .confirm(
+            "pending@example.org",
+            &code.to_lowercase().replace('-', " "),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "case, spaces and dashes do not matter");
+    let r = app.confirm("pending@example.org", &code).await;
+    assert_eq!(r.status(), 401, "a code confirms once");
 
     // Only the hash is stored: no password, no raw token.
     let token = first.split('.').nth(1).unwrap();
@@ -101,7 +175,7 @@ async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
         .get()
         .await
         .unwrap()
-        .query_one("SELECT password_hash FROM accounts", &[])
+        .query_one("SELECT password_hash FROM accounts LIMIT 1", &[])
         .await
         .unwrap()
         .get(0);
@@ -139,13 +213,13 @@ async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
     let r = app
         .as_shopper(&second, Method::PATCH, "/v1/account", Some(change.clone()))
         .await;
-    assert_eq!(code(r).await, (422, "invalid_field".to_owned()));
+    assert_eq!(code_of(r).await, (422, "invalid_field".to_owned()));
     let mut wrong_password = change.clone();
     wrong_password["current_password"] = "not the password".into();
     let r = app
         .as_shopper(&second, Method::PATCH, "/v1/account", Some(wrong_password))
         .await;
-    assert_eq!(code(r).await, (403, "wrong_password".to_owned()));
+    assert_eq!(code_of(r).await, (403, "wrong_password".to_owned()));
     let mut right = change.clone();
     right["current_password"] = PASSWORD.into();
     right["name"] = "Augusta Ada King".into();
@@ -167,7 +241,7 @@ async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
     let r = app
         .as_shopper(&first, Method::GET, "/v1/account", None)
         .await;
-    assert_eq!(code(r).await, (401, "not_signed_in".to_owned()));
+    assert_eq!(code_of(r).await, (401, "not_signed_in".to_owned()));
     assert_eq!(
         app.as_shopper(&second, Method::GET, "/v1/account", None)
             .await
@@ -235,7 +309,11 @@ async fn an_account_signs_up_and_in_and_its_sessions_end_when_asked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_sign_ups_are_refused_with_the_field_and_write_nothing() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     let good = json!({"storefront": "grocer", "email": "grace@example.org", "name": "Grace Hopper",
                       "password": PASSWORD, "country": "FR", "accept_privacy_notice": true});
     let cases: Vec<(&str, Value, u16, &str)> = vec![
@@ -261,7 +339,7 @@ async fn bad_sign_ups_are_refused_with_the_field_and_write_nothing() {
             .send()
             .await
             .unwrap();
-        assert_eq!(code(r).await, (status, expected.to_owned()), "{field}");
+        assert_eq!(code_of(r).await, (status, expected.to_owned()), "{field}");
     }
     let r = app
         .http
@@ -278,7 +356,11 @@ async fn bad_sign_ups_are_refused_with_the_field_and_write_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_attempts_are_limited_per_account_and_per_client_alike_for_unknown_addresses() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     app.sign_up("limit@example.org", "Lim It").await;
     for email in ["limit@example.org", "unknown@example.org"] {
         for i in 0..5 {
@@ -296,7 +378,7 @@ async fn sign_in_attempts_are_limited_per_account_and_per_client_alike_for_unkno
             .parse()
             .unwrap();
         assert!((1..=900).contains(&retry), "{retry}");
-        assert_eq!(code(r).await.1, "too_many_attempts");
+        assert_eq!(code_of(r).await.1, "too_many_attempts");
     }
     // One client address: 20 attempts over any accounts, then refused.
     for i in 0..20 {
@@ -322,7 +404,11 @@ async fn sign_in_attempts_are_limited_per_account_and_per_client_alike_for_unkno
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_takes_as_long_for_an_unknown_address_as_for_a_wrong_password() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     app.sign_up("timing@example.org", "Tim Ing").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
@@ -361,6 +447,7 @@ async fn signing_in_takes_as_long_for_an_unknown_address_as_for_a_wrong_password
 async fn sessions_expire_and_are_bound_to_their_region_and_signature() {
     let app = spawn_app(Options {
         quote_signing_key: Some("eu-west-key-0123456789"),
+        mail: true,
         ..Options::default()
     })
     .await;
@@ -378,7 +465,7 @@ async fn sessions_expire_and_are_bound_to_their_region_and_signature() {
     let r = app
         .as_shopper(&moved, Method::GET, "/v1/account", None)
         .await;
-    assert_eq!(code(r).await, (421, "wrong_region".to_owned()));
+    assert_eq!(code_of(r).await, (421, "wrong_region".to_owned()));
     let forged = format!("eu-west.{}.{}", parts[1], "0".repeat(64));
     let r = app
         .as_shopper(&forged, Method::GET, "/v1/account", None)
@@ -413,7 +500,11 @@ async fn sessions_expire_and_are_bound_to_their_region_and_signature() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addresses_and_orders_belong_to_their_account_only() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     use reqwest::Method;
     let ada = session(&app.sign_up("ada@example.org", "Ada Lovelace").await);
     let eve = session(&app.sign_up("eve@example.org", "Eve Snoop").await);
@@ -466,7 +557,7 @@ async fn addresses_and_orders_belong_to_their_account_only() {
         let r = app
             .as_shopper(&ada, Method::POST, "/v1/account/addresses", Some(bad))
             .await;
-        assert_eq!(code(r).await, (422, expected.to_owned()), "{field}");
+        assert_eq!(code_of(r).await, (422, expected.to_owned()), "{field}");
     }
     assert_eq!(app.table_counts().await, before);
 

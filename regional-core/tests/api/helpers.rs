@@ -179,6 +179,8 @@ pub struct TestApp {
     pub psp: ChildGuard,
     pub state: AppState,
     pub region: String,
+    /// The SMTP receiver the core sends to, when the options asked for one.
+    pub mailbox: Option<Mailbox>,
 }
 
 pub struct Options {
@@ -190,6 +192,10 @@ pub struct Options {
     pub redis: bool,
     /// The region's quote signing key; `None`: quotes are not checked.
     pub quote_signing_key: Option<&'static str>,
+    /// Start a real SMTP receiver for the core's e-mail (`TestApp::mailbox`).
+    pub mail: bool,
+    /// Filled by `spawn_app` when `mail` is set.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Options {
@@ -201,6 +207,8 @@ impl Default for Options {
             reservation_ttl_secs: 900,
             redis: false,
             quote_signing_key: None,
+            mail: false,
+            smtp_url: None,
         }
     }
 }
@@ -224,7 +232,9 @@ pub async fn create_database() -> (String, String) {
     (name, url)
 }
 
-pub async fn spawn_app(options: Options) -> TestApp {
+pub async fn spawn_app(mut options: Options) -> TestApp {
+    let mailbox = options.mail.then(Mailbox::spawn);
+    options.smtp_url = mailbox.as_ref().map(|m| m.url.clone());
     let (name, database_url) = create_database().await;
     let psp = spawn_psp(&options.psp_args);
     let psp_urls = if options.psp_urls.is_empty() {
@@ -242,6 +252,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
         psp,
         state,
         region: options.region.to_owned(),
+        mailbox,
     }
 }
 
@@ -270,6 +281,8 @@ pub async fn start_core(
         reservation_ttl_secs: options.reservation_ttl_secs,
         db_pool_size: 16,
         otlp_endpoint: None,
+        smtp_url: options.smtp_url.as_deref().map(Secret::new),
+        mail_from: "Meridian Grocer <orders@grocer.test>".to_owned(),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();
@@ -286,6 +299,15 @@ pub async fn start_core(
         relay_interval: Duration::from_millis(20),
         recovery_interval: Duration::from_millis(200),
         recovery_grace: Duration::from_secs(3),
+        smtp: config
+            .smtp_url
+            .clone()
+            .map(|url| regional_core::mail::SmtpConfig {
+                url,
+                from: config.mail_from.clone(),
+                region: options.region.to_owned(),
+            }),
+        mail_interval: Duration::from_millis(50),
     };
     tokio::spawn(regional_core::serve(
         listener,
@@ -492,4 +514,88 @@ pub fn checkout_body(
         },
         "payment": {"method": "card", "token": token},
     })
+}
+
+/// A real SMTP receiver (Debian's `python3-aiosmtpd`) keeping every message in a maildir;
+/// killed with its folder on drop.
+pub struct Mailbox {
+    child: Child,
+    pub dir: PathBuf,
+    pub url: String,
+}
+
+impl Mailbox {
+    pub fn spawn() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("meridian-mail-{}", uuid::Uuid::new_v4().simple()));
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd is installed (scripts/test installs it)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the SMTP receiver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            dir,
+            url: format!("smtp://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Every message received so far, raw.
+    pub fn messages(&self) -> Vec<String> {
+        regional_core::audit::maildir_messages(&self.dir)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).into_owned())
+            .collect()
+    }
+
+    /// Waits up to 10 s for a message to `to` holding `needle`.
+    pub async fn wait_for(&self, to: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(m) = self
+                .messages()
+                .into_iter()
+                .find(|m| m.contains(&format!("To: {to}")) && m.contains(needle))
+            {
+                return m;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no message to {to} with {needle:?}; received: {:#?}",
+                self.messages()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The confirmation code mailed to `to`.
+    pub async fn code_for(&self, to: &str) -> String {
+        let message = self.wait_for(to, "Your confirmation code: ").await;
+        regional_core::audit::confirmation_code(&message).expect("a code in the message")
+    }
+}
+
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

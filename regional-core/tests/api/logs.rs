@@ -8,7 +8,13 @@ use crate::helpers::*;
 async fn a_shoppers_details_never_reach_the_log_even_at_trace() {
     let (db_name, database_url) = create_database().await;
     let psp = spawn_psp(&[]);
-    let core = spawn_core("eu-west", &database_url, &psp.url, &[("RUST_LOG", "trace")]);
+    let mailbox = Mailbox::spawn();
+    let core = spawn_core(
+        "eu-west",
+        &database_url,
+        &psp.url,
+        &[("RUST_LOG", "trace"), ("MERIDIAN_SMTP_URL", &mailbox.url)],
+    );
     let http = reqwest::Client::new();
     let base = core.url.clone();
     let loaf = seed_loaf(&base, 5).await;
@@ -35,12 +41,20 @@ async fn a_shoppers_details_never_reach_the_log_even_at_trace() {
     // An account: signed up, signed in, its session used; a wrong password tried.
     let password = format!("pw-{unique}");
     let account_email = format!("acct-{unique}@example.org");
-    let up: serde_json::Value = http
+    let r = http
         .post(format!("{base}/v1/accounts"))
         .json(
             &serde_json::json!({"storefront": "grocer", "email": account_email, "name": name,
             "password": password, "country": "DE", "accept_privacy_notice": true}),
         )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let code = mailbox.code_for(&account_email).await;
+    let up: serde_json::Value = http
+        .post(format!("{base}/v1/accounts/confirm"))
+        .json(&serde_json::json!({"storefront": "grocer", "email": account_email, "code": code}))
         .send()
         .await
         .unwrap()

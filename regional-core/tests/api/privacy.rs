@@ -76,7 +76,11 @@ fn staff(app: &TestApp, command: &str, email: &str) -> (bool, Value, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_exports_everything_then_erasure_leaves_amounts_and_no_trace() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     let loaf = sku();
     app.seed(&loaf, 214, 10).await;
     let tag = format!("k{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -217,7 +221,11 @@ async fn a_shopper_exports_everything_then_erasure_leaves_amounts_and_no_trace()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_export_and_erase_a_guest_by_e_mail_from_the_command_line() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     let loaf = sku();
     app.seed(&loaf, 214, 10).await;
     let tag = format!("g{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -289,7 +297,11 @@ async fn staff_export_and_erase_a_guest_by_e_mail_from_the_command_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweeper_applies_the_regions_retention_periods() {
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
     let loaf = sku();
     app.seed(&loaf, 214, 10).await;
     let old_tag = format!("o{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

@@ -6,7 +6,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET/POST /account/sign-up` | a new account in the chosen country's region |
+//! | `GET/POST /account/sign-up`, `POST /account/confirm` | a new account in the chosen country's region, confirmed with the code its core mails |
 //! | `GET/POST /account/sign-in` | signing in at the account's region |
 //! | `POST /account/sign-out`, `POST /account/sign-out-everywhere` | ending sessions |
 //! | `GET /account?page=` | details and orders, newest first |
@@ -34,6 +34,7 @@ pub(crate) fn route(ctx: &mut Ctx, rest: &[&str]) -> Response {
     match (post, rest) {
         (false, ["sign-up"]) => sign_up_page(ctx, Form::default(), 200),
         (true, ["sign-up"]) => sign_up(ctx),
+        (true, ["confirm"]) => confirm(ctx),
         (false, ["sign-in"]) => sign_in_page(ctx, Form::default(), 200),
         (true, ["sign-in"]) => sign_in(ctx),
         (true, ["sign-out"]) => sign_out(ctx, "/v1/sessions/current"),
@@ -276,7 +277,7 @@ fn sign_up(ctx: &mut Ctx) -> Response {
     let kept = values(ctx, &["name", "email", "country"]);
     let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
     let country = site::country(&value("country"));
-    let mut errors = errors_of(&[
+    let errors = errors_of(&[
         (
             "name",
             PersonName::parse(&value("name")).is_ok(),
@@ -329,17 +330,99 @@ fn sign_up(ctx: &mut Ctx) -> Response {
         );
     };
     match answer.status {
-        201 => signed_in(ctx, &answer),
-        409 => {
-            errors.push((
-                "email".into(),
-                "An account with this e-mail address exists here. Sign in instead.".into(),
-            ));
-            sign_up_page(ctx, form(errors, None), 409)
+        // The same answer whether or not the address has an account: the mail says which.
+        202 => {
+            let values = vec![
+                ("email".to_owned(), value("email")),
+                ("country".to_owned(), country.code.to_owned()),
+            ];
+            confirm_page(
+                ctx,
+                Form {
+                    values,
+                    ..Form::default()
+                },
+                200,
+            )
         }
         status => {
             let (errors, problem) = refusal(&answer);
             sign_up_page(
+                ctx,
+                form(errors, problem),
+                if status >= 500 { 503 } else { status.max(400) },
+            )
+        }
+    }
+}
+
+/// "Check your e-mail": the code form, the address and country carried in hidden fields.
+fn confirm_page(ctx: &Ctx, form: Form, status: u16) -> Response {
+    ctx.page(status, "Confirm your account", "", move || {
+        let email = form.value("email");
+        view! {
+            <h1>"Check your e-mail"</h1>
+            <p>{format!("We sent a code to {email}. Enter it here to finish creating your account; it is valid for 24 hours. If the address already has an account, the message says so: sign in instead.")}</p>
+            {problem(&form)}
+            <form class="confirm" method="post" action="/account/confirm" novalidate>
+                <Csrf/>
+                <input type="hidden" name="email" value=email.clone()/>
+                <input type="hidden" name="country" value=form.value("country")/>
+                {text_field(&form, "code", "Code from the e-mail", "text", "one-time-code", true)}
+                <button type="submit">"Confirm"</button>
+            </form>
+        }
+        .into_any()
+    })
+}
+
+fn confirm(ctx: &mut Ctx) -> Response {
+    let all = ctx.request.form();
+    let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
+    let kept = values(ctx, &["email", "country"]);
+    let form = |errors, problem| Form {
+        values: kept.clone(),
+        errors,
+        problem,
+        attempt: String::new(),
+    };
+    let code_ok = (1..=32).contains(&value("code").chars().count());
+    let (Some(country), true) = (site::country(&value("country")), code_ok) else {
+        return confirm_page(
+            ctx,
+            form(
+                vec![("code".into(), "Enter the code from the e-mail.".into())],
+                None,
+            ),
+            422,
+        );
+    };
+    let region = site::home_region(&country.code);
+    let body =
+        json!({"storefront": ctx.scope.storefront, "email": value("email"), "code": value("code")});
+    let Some(answer) = call(ctx, region, "POST", "/v1/accounts/confirm", Some(&body)) else {
+        return confirm_page(
+            ctx,
+            form(
+                Vec::new(),
+                Some("We could not reach the shop just now; please try again.".into()),
+            ),
+            503,
+        );
+    };
+    match answer.status {
+        201 => signed_in(ctx, &answer),
+        401 => confirm_page(
+            ctx,
+            form(
+                vec![("code".into(), "That code is wrong or has expired.".into())],
+                None,
+            ),
+            401,
+        ),
+        status => {
+            let (errors, problem) = refusal(&answer);
+            confirm_page(
                 ctx,
                 form(errors, problem),
                 if status >= 500 { 503 } else { status.max(400) },

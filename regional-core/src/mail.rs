@@ -1,0 +1,223 @@
+//! E-mail to shoppers, from their home region only: the address never leaves it.
+//!
+//! A message is queued with [`enqueue`] in the transaction that causes it (a transactional
+//! outbox: no mail for a rolled-back change, none lost for a committed one). The worker
+//! ([`run`]) sends due messages over SMTP with `lettre`, at least once: the row's id is the
+//! `Message-ID`, so a retry after a lost answer is the same message in the receiver's eyes.
+//! A failed attempt is retried with exponential backoff (10 s doubling to an hour) up to
+//! [`MAX_ATTEMPTS`], then the message is marked `failed` for the merchant to see. Once sent
+//! or failed, the address and the content are cleared.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool_postgres::{GenericClient, Pool};
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use uuid::Uuid;
+
+use crate::db::Cached;
+use crate::error::ApiError;
+
+/// Attempts before a message is given up.
+pub const MAX_ATTEMPTS: i32 = 12;
+
+/// A message to one shopper, with a plain-text and an HTML part.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub storefront: String,
+    /// What it is about (`account_confirmation`, `account_exists`, ...), for the merchant.
+    pub kind: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Queues `mail` in `client`'s transaction; answers its id (its `Message-ID`).
+pub async fn enqueue(client: &impl GenericClient, mail: &Mail) -> Result<Uuid, ApiError> {
+    let id = Uuid::new_v4();
+    client
+        .execute_cached(
+            "INSERT INTO outgoing_mail (id, storefront, kind, to_address, subject, text_body, html_body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &id,
+                &mail.storefront,
+                &mail.kind,
+                &mail.to,
+                &mail.subject,
+                &mail.text,
+                &mail.html,
+            ],
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Escapes text for an HTML part.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Where and as whom the worker sends.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (plain, for a local relay), `smtp://host:port?tls=required`
+    /// (STARTTLS) or `smtps://host:port`, with `user:password@` when the relay wants it.
+    pub url: crate::config::Secret,
+    /// The sender, e.g. `Meridian Grocer <orders@grocer.example>`.
+    pub from: String,
+    /// The region, in every `Message-ID` (`<id@region.meridian>`).
+    pub region: String,
+}
+
+/// The SMTP sender.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    region: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    pub fn new(config: &SmtpConfig) -> anyhow::Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.url.expose())
+            .context("MERIDIAN_SMTP_URL is not an smtp:// or smtps:// URL")?
+            .timeout(Some(Duration::from_secs(10)))
+            .build();
+        let from = config
+            .from
+            .parse()
+            .with_context(|| format!("MERIDIAN_MAIL_FROM {:?} is not a mailbox", config.from))?;
+        Ok(Self {
+            transport,
+            from,
+            region: config.region.clone(),
+        })
+    }
+
+    fn message(
+        &self,
+        id: Uuid,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+    ) -> anyhow::Result<Message> {
+        Message::builder()
+            .message_id(Some(format!("<{id}@{}.meridian>", self.region)))
+            .from(self.from.clone())
+            .to(to.parse().context("the recipient is not a mailbox")?)
+            .subject(subject)
+            .header(header::MIME_VERSION_1_0)
+            .multipart(MultiPart::alternative_plain_html(
+                text.to_owned(),
+                html.to_owned(),
+            ))
+            .context("the message could not be built")
+    }
+}
+
+/// What went wrong, without the relay's text (which may quote the address).
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    match e.status() {
+        Some(code) => format!("the relay answered {code}"),
+        None if e.is_timeout() => "the relay did not answer in time".to_owned(),
+        None => "the relay could not be reached".to_owned(),
+    }
+}
+
+/// Sends the due messages once; answers how many were sent.
+pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let due = tx
+        .query_cached(
+            "SELECT id, to_address, subject, text_body, html_body, attempts FROM outgoing_mail
+             WHERE state = 'queued' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED",
+            &[],
+        )
+        .await?;
+    let mut sent = 0;
+    for row in &due {
+        let id: Uuid = row.get(0);
+        let attempts: i32 = row.get::<_, i32>(5) + 1;
+        let to: Option<String> = row.get(1);
+        let outcome = match to {
+            Some(to) => {
+                let built = mailer.message(
+                    id,
+                    &to,
+                    &row.get::<_, String>(2),
+                    &row.get::<_, String>(3),
+                    &row.get::<_, String>(4),
+                );
+                match built {
+                    Ok(message) => mailer
+                        .transport
+                        .send(message)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| describe(&e)),
+                    Err(_) => Err("the message could not be built".to_owned()),
+                }
+            }
+            None => Err("no recipient".to_owned()),
+        };
+        match outcome {
+            Ok(()) => {
+                sent += 1;
+                tx.execute_cached(
+                    "UPDATE outgoing_mail SET state = 'sent', sent_at = now(), attempts = $2,
+                            to_address = NULL, subject = NULL, text_body = NULL, html_body = NULL,
+                            last_error = NULL
+                     WHERE id = $1",
+                    &[&id, &attempts],
+                )
+                .await?;
+            }
+            Err(error) => {
+                // The relay's code only: its text may quote the recipient.
+                tracing::warn!(message_id = %id, attempts, %error, "sending an e-mail failed");
+                let backoff = (10.0 * 2f64.powi(attempts - 1)).min(3600.0);
+                tx.execute_cached(
+                    "UPDATE outgoing_mail
+                     SET attempts = $2, last_error = left($3, 500),
+                         next_attempt_at = now() + make_interval(secs => $4),
+                         state = CASE WHEN $2 >= $5 THEN 'failed' ELSE 'queued' END,
+                         to_address = CASE WHEN $2 >= $5 THEN NULL ELSE to_address END,
+                         subject = CASE WHEN $2 >= $5 THEN NULL ELSE subject END,
+                         text_body = CASE WHEN $2 >= $5 THEN NULL ELSE text_body END,
+                         html_body = CASE WHEN $2 >= $5 THEN NULL ELSE html_body END
+                     WHERE id = $1",
+                    &[&id, &attempts, &error, &backoff, &MAX_ATTEMPTS],
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(sent)
+}
+
+/// Sends due messages every `interval`, forever.
+pub async fn run(pool: Pool, mailer: Mailer, interval: Duration) {
+    loop {
+        if let Err(e) = round(&pool, &mailer).await {
+            tracing::warn!(error = %format!("{e:#}"), "mail round failed");
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
