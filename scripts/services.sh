@@ -1,5 +1,6 @@
 # Sourced by scripts/test and scripts/up: makes sure PostgreSQL and Redis answer on
-# 127.0.0.1, starting them, or installing them from Debian's packages, when they do not.
+# 127.0.0.1, starting them, or installing them from Debian's packages, when they do not, and
+# that the SMTP receiver (aiosmtpd) is installed.
 # Tests that need them fail (never skip) when they are absent, so this runs first.
 
 meridian_log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
@@ -47,11 +48,18 @@ ensure_redis() {
   redis_up || { echo "error: Redis did not start on 127.0.0.1:6379" >&2; return 1; }
 }
 
+# The SMTP receiver the cores' e-mail goes to locally and in tests: Debian's aiosmtpd, which
+# keeps every message in a maildir.
+ensure_mail_receiver() {
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
+}
+
 ensure_services() {
   command -v pg_isready >/dev/null 2>&1 || apt_install postgresql-client
   command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
   ensure_postgres
   ensure_redis
+  ensure_mail_receiver
 }
 
 # The browser test (tests/e2e/browser.rs): Debian's Chromium, and Playwright's client from

@@ -193,14 +193,16 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
                 tracing::warn!(message_id = %id, attempts, %error, "sending an e-mail failed");
                 let backoff = (10.0 * 2f64.powi(attempts - 1)).min(3600.0);
                 tx.execute_cached(
-                    "UPDATE outgoing_mail
-                     SET attempts = $2, last_error = left($3, 500),
-                         next_attempt_at = now() + make_interval(secs => $4),
-                         state = CASE WHEN $2 >= $5 THEN 'failed' ELSE 'queued' END,
-                         to_address = CASE WHEN $2 >= $5 THEN NULL ELSE to_address END,
-                         subject = CASE WHEN $2 >= $5 THEN NULL ELSE subject END,
-                         text_body = CASE WHEN $2 >= $5 THEN NULL ELSE text_body END,
-                         html_body = CASE WHEN $2 >= $5 THEN NULL ELSE html_body END
+                    "WITH m AS (SELECT $2::int AS attempts, $2::int >= $5::int AS final)
+                     UPDATE outgoing_mail
+                     SET attempts = m.attempts, last_error = left($3::text, 500),
+                         next_attempt_at = now() + make_interval(secs => $4::float8),
+                         state = CASE WHEN m.final THEN 'failed' ELSE 'queued' END,
+                         to_address = CASE WHEN m.final THEN NULL ELSE to_address END,
+                         subject = CASE WHEN m.final THEN NULL ELSE subject END,
+                         text_body = CASE WHEN m.final THEN NULL ELSE text_body END,
+                         html_body = CASE WHEN m.final THEN NULL ELSE html_body END
+                     FROM m
                      WHERE id = $1",
                     &[&id, &attempts, &error, &backoff, &MAX_ATTEMPTS],
                 )

@@ -14,6 +14,7 @@ mod concurrency;
 mod edge_index;
 mod health;
 mod logs;
+mod mail;
 mod merchant;
 mod model;
 mod openapi;

@@ -1,0 +1,123 @@
+//! E-mail through the outbox and a real SMTP receiver: a relay that is down is retried with
+//! backoff and the same Message-ID; a sent message keeps no address or content.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn ask_for_account(app: &TestApp, email: &str) {
+    let r = app
+        .http
+        .post(app.url("/v1/accounts"))
+        .json(
+            &json!({"storefront": "grocer", "email": email, "name": "Mai Ling",
+                      "password": "correct horse battery", "country": "DE",
+                      "accept_privacy_notice": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_is_down_is_retried_and_the_message_keeps_its_id() {
+    let app = spawn_app(Options::default()).await;
+    let db = app.db.get().await.unwrap();
+    ask_for_account(&app, "mai@example.org").await;
+    // No relay answers on this port yet: one attempt fails and is put off.
+    let mut mailbox = Mailbox::spawn();
+    let url = mailbox.url.clone();
+    drop(std::mem::replace(&mut mailbox, Mailbox::spawn()));
+    let config = regional_core::mail::SmtpConfig {
+        url: regional_core::config::Secret::new(&url),
+        from: "Meridian <orders@grocer.test>".to_owned(),
+        region: "eu-west".to_owned(),
+    };
+    let down = regional_core::mail::Mailer::new(&config).unwrap();
+    assert_eq!(regional_core::mail::round(&app.db, &down).await.unwrap(), 0);
+    let row = db
+        .query_one(
+            "SELECT id, state, attempts, last_error, next_attempt_at > now() + interval '5 seconds',
+                    to_address IS NOT NULL
+             FROM outgoing_mail",
+            &[],
+        )
+        .await
+        .unwrap();
+    let id: uuid::Uuid = row.get(0);
+    assert_eq!(row.get::<_, String>(1), "queued");
+    assert_eq!(row.get::<_, i32>(2), 1);
+    let error: String = row.get(3);
+    assert!(
+        !error.contains("mai@"),
+        "the error never names the recipient: {error}"
+    );
+    assert!(
+        row.get::<_, bool>(4),
+        "the next attempt waits (10 s, doubling)"
+    );
+    assert!(row.get::<_, bool>(5));
+    // Not due yet: a round sends nothing.
+    let up = regional_core::mail::Mailer::new(&regional_core::mail::SmtpConfig {
+        url: regional_core::config::Secret::new(&mailbox.url),
+        ..config
+    })
+    .unwrap();
+    assert_eq!(regional_core::mail::round(&app.db, &up).await.unwrap(), 0);
+    db.execute("UPDATE outgoing_mail SET next_attempt_at = now()", &[])
+        .await
+        .unwrap();
+    assert_eq!(regional_core::mail::round(&app.db, &up).await.unwrap(), 1);
+    let message = mailbox
+        .wait_for("mai@example.org", "Your confirmation code")
+        .await;
+    assert!(
+        message.contains(&format!("Message-ID: <{id}@eu-west.meridian>")),
+        "{message}"
+    );
+    assert!(
+        message.contains("Content-Type: text/plain") && message.contains("Content-Type: text/html")
+    );
+    // Sent: only the kind and the outcome stay.
+    let row = db
+        .query_one(
+            "SELECT state, to_address, subject, text_body, html_body, kind FROM outgoing_mail",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "sent");
+    for i in 1..=4 {
+        assert_eq!(row.get::<_, Option<String>>(i), None);
+    }
+    assert_eq!(row.get::<_, String>(5), "account_confirmation");
+    assert_eq!(
+        app.count_everywhere("mai@example.org").await,
+        1,
+        "only the pending account"
+    );
+    // Given up after the last attempt: failed, and cleared too.
+    ask_for_account(&app, "lin@example.org").await;
+    db.execute(
+        "UPDATE outgoing_mail SET attempts = $1 - 1 WHERE state = 'queued'",
+        &[&regional_core::mail::MAX_ATTEMPTS],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(regional_core::mail::round(&app.db, &down).await.unwrap(), 0);
+    let row = db
+        .query_one(
+            "SELECT state, to_address IS NULL FROM outgoing_mail WHERE kind = 'account_confirmation' AND state <> 'sent'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, bool>(1)),
+        ("failed".to_owned(), true)
+    );
+}
