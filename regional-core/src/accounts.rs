@@ -833,3 +833,28 @@ pub async fn order(
         .map(Json)
         .ok_or_else(|| ApiError::not_found("order"))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_code_has_eight_unambiguous_characters_and_is_read_as_typed() {
+        for _ in 0..50 {
+            let code = new_code().unwrap();
+            assert_eq!(code.len(), 9, "{code}");
+            assert_eq!(&code[4..5], "-");
+            assert!(
+                code.chars()
+                    .filter(|c| *c != '-')
+                    .all(|c| !"01ILO".contains(c)),
+                "{code}"
+            );
+            assert_eq!(normal_code(&code).len(), 8);
+        }
+        assert_eq!(normal_code(" k7qm 4xzp "), "K7QM4XZP");
+        assert_eq!(normal_code("K7QM-4XZP"), normal_code("k7qm4xzp"));
+    }
+}

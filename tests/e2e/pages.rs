@@ -297,6 +297,8 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
         "/account/sign-in",
         "/account/addresses",
         "/account/addresses/123",
+        "/account/details",
+        "/account/password",
         "/account/erase",
         "/account/sign-out",
     ];
@@ -455,6 +457,59 @@ async fn account_pages_are_the_shoppers_own() {
         .get("/account/orders/00000000-0000-4000-8000-000000000000")
         .await;
     assert_eq!(status, 404);
+    // Ada renames herself and changes her password from the account pages.
+    let (_, page) = ada.get("/account/details").await;
+    let csrf = hidden(&page, "csrf");
+    assert!(page.contains("value=\"ada\""), "{page}");
+    let ada_email = format!("ada-{unique}@example.org");
+    let (status, location, _) = ada
+        .post(
+            "/account/details",
+            &[("csrf", &csrf), ("name", "Ada King"), ("email", &ada_email)],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/account")));
+    let (_, page) = ada.get("/account").await;
+    assert!(page.contains("Ada King"), "{page}");
+    let (status, _, page) = ada
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "not my password"),
+                ("new_password", "an even longer password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(page.contains("The password is wrong."), "{page}");
+    let (status, location, _) = ada
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "a long enough password"),
+                ("new_password", "an even longer password"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/account")));
+    let again = Shopper::new(&world.edge, "FR");
+    let (_, page) = again.get("/account/sign-in").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, location, _) = again
+        .post(
+            "/account/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", &ada_email),
+                ("password", "an even longer password"),
+                ("country", "FR"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/account")));
+
     // A forged session cookie is no session: the shopper is asked to sign in.
     let forger = Shopper::new(&world.edge, "FR");
     let forged = format!(

@@ -32,6 +32,9 @@ pub fn send(
     let method = match method {
         "GET" => Method::Get,
         "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
         other => Method::Other(other.to_owned()),
     };
     request

@@ -441,6 +441,45 @@ async fn signing_in_takes_as_long_for_an_unknown_address_as_for_a_wrong_password
         low * 2 > high && low > Duration::from_millis(5),
         "median wrong password {k:?}, unknown address {u:?}"
     );
+
+    // Signing up: an address with an account and a new one take as long too (both hash,
+    // write and queue one message).
+    let mut taken = Vec::new();
+    let mut fresh = Vec::new();
+    for i in 0..8 {
+        let email = if i % 2 == 0 {
+            "timing@example.org".to_owned()
+        } else {
+            format!("new{i}@example.org")
+        };
+        let started = Instant::now();
+        let r = app
+            .http
+            .post(app.url("/v1/accounts"))
+            .header("x-forwarded-for", format!("192.0.2.{}", 200 + i))
+            .json(
+                &json!({"storefront": "grocer", "email": email, "name": "Tim Ing",
+                          "password": PASSWORD, "country": "DE", "accept_privacy_notice": true}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.status(), 202);
+        if i % 2 == 0 {
+            taken.push(took)
+        } else {
+            fresh.push(took)
+        }
+    }
+    taken.sort();
+    fresh.sort();
+    let (t, f) = (taken[taken.len() / 2], fresh[fresh.len() / 2]);
+    let (low, high) = (t.min(f), t.max(f));
+    assert!(
+        low * 2 > high && low > Duration::from_millis(5),
+        "median sign-up of a taken address {t:?}, of a new one {f:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@
 //! | `POST /account/sign-out`, `POST /account/sign-out-everywhere` | ending sessions |
 //! | `GET /account?page=` | details and orders, newest first |
 //! | `GET /account/orders/{id}` | one order |
+//! | `GET/POST /account/details`, `GET/POST /account/password` | name and e-mail (a new address needs the password), a new password (other sessions end) |
 //! | `GET/POST /account/addresses`, `GET/POST /account/addresses/{id}`, `POST /account/addresses/{id}/remove` | saved addresses |
 //! | `GET /account/privacy`, `GET /account/export`, `POST /account/erase` | data-subject rights |
 
@@ -41,6 +42,10 @@ pub(crate) fn route(ctx: &mut Ctx, rest: &[&str]) -> Response {
         (true, ["sign-out-everywhere"]) => sign_out(ctx, "/v1/sessions"),
         (false, []) => account_page(ctx),
         (false, ["orders", id]) => order_page(ctx, id),
+        (false, ["details"]) => details_page(ctx, None, 200),
+        (true, ["details"]) => save_details(ctx),
+        (false, ["password"]) => password_page(ctx, Form::default(), 200),
+        (true, ["password"]) => change_password(ctx),
         (false, ["addresses"]) => addresses_page(ctx, Form::default(), None, 200),
         (true, ["addresses"]) => save_address(ctx, None),
         (false, ["addresses", id]) => edit_address_page(ctx, id),
@@ -599,6 +604,7 @@ fn account_page(ctx: &mut Ctx) -> Response {
             <p>{format!("{} · {}", text(&account, "name"), text(&account, "email"))}</p>
             <p>{format!("Your account and orders are kept in our {} region.", region.name)}</p>
             <nav aria-label="Your account">
+                <a href="/account/details">"Your details"</a> " · " <a href="/account/password">"Password"</a> " · "
                 <a href="/account/addresses">"Addresses"</a> " · " <a href="/account/privacy">"Privacy and your data"</a>
             </nav>
             <h2>"Orders"</h2>
@@ -608,6 +614,177 @@ fn account_page(ctx: &mut Ctx) -> Response {
         }
         .into_any()
     })
+}
+
+/// The details form, prefilled from the account unless `form` is given back with errors.
+fn details_page(ctx: &mut Ctx, form: Option<Form>, status: u16) -> Response {
+    let form = match form {
+        Some(f) => f,
+        None => match signed_in_call(ctx, "GET", "/v1/account", None) {
+            Ok(a) if a.status == 200 => Form {
+                values: vec![
+                    ("name".into(), text(&a.json, "name")),
+                    ("email".into(), text(&a.json, "email")),
+                ],
+                ..Form::default()
+            },
+            Ok(_) => return unreachable_page(ctx),
+            Err(r) => return r,
+        },
+    };
+    if ctx.session.is_none() {
+        return ctx.finish(Response::redirect("/account/sign-in"));
+    }
+    ctx.page(status, "Your details", "", move || {
+        view! {
+            <h1>"Your details"</h1>
+            {problem(&form)}
+            <form class="details" method="post" action="/account/details" novalidate>
+                <Csrf/>
+                {text_field(&form, "name", "Full name", "text", "name", true)}
+                {text_field(&form, "email", "Email", "email", "email", true)}
+                {password_field(&form, "current_password", "Your password (needed to change the e-mail address)", "current-password")}
+                <button type="submit">"Save"</button>
+            </form>
+            <p><a href="/account">"Back to your account"</a></p>
+        }
+        .into_any()
+    })
+}
+
+fn save_details(ctx: &mut Ctx) -> Response {
+    use shopper_input::{Email, PersonName};
+    let all = ctx.request.form();
+    let kept = values(ctx, &["name", "email"]);
+    let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
+    let form = |errors, problem| Form {
+        values: kept.clone(),
+        errors,
+        problem,
+        attempt: String::new(),
+    };
+    let errors = errors_of(&[
+        (
+            "name",
+            PersonName::parse(&value("name")).is_ok(),
+            "Enter your full name.",
+        ),
+        (
+            "email",
+            Email::parse(&value("email")).is_ok(),
+            "Enter an email address like name@example.com.",
+        ),
+    ]);
+    if !errors.is_empty() {
+        return details_page(ctx, Some(form(errors, None)), 422);
+    }
+    let current = match signed_in_call(ctx, "GET", "/v1/account", None) {
+        Ok(a) if a.status == 200 => text(&a.json, "email"),
+        Ok(_) => return unreachable_page(ctx),
+        Err(r) => return r,
+    };
+    let mut body = json!({"name": value("name")});
+    if value("email").trim() != current {
+        body["email"] = value("email").into();
+        body["current_password"] = value("current_password").into();
+    }
+    match signed_in_call(ctx, "PATCH", "/v1/account", Some(&body)) {
+        Ok(a) if a.status == 200 => ctx.finish(Response::redirect("/account")),
+        Ok(a) if a.status == 403 => details_page(
+            ctx,
+            Some(form(
+                vec![("current_password".into(), "The password is wrong.".into())],
+                None,
+            )),
+            403,
+        ),
+        Ok(a) if a.status == 409 => details_page(
+            ctx,
+            Some(form(
+                vec![(
+                    "email".into(),
+                    "Another account uses this e-mail address.".into(),
+                )],
+                None,
+            )),
+            409,
+        ),
+        Ok(a) if a.status < 500 => {
+            let (errors, problem) = refusal(&a);
+            details_page(ctx, Some(form(errors, problem)), 422)
+        }
+        Ok(_) => unreachable_page(ctx),
+        Err(r) => r,
+    }
+}
+
+fn password_page(ctx: &mut Ctx, form: Form, status: u16) -> Response {
+    if ctx.session.is_none() {
+        return ctx.finish(Response::redirect("/account/sign-in"));
+    }
+    ctx.page(status, "Your password", "", move || {
+        view! {
+            <h1>"Change your password"</h1>
+            <p>"Every other device you are signed in on is signed out."</p>
+            {problem(&form)}
+            <form class="password" method="post" action="/account/password" novalidate>
+                <Csrf/>
+                {password_field(&form, "current_password", "Current password", "current-password")}
+                {password_field(&form, "new_password", "New password (at least 10 characters)", "new-password")}
+                <button type="submit">"Change password"</button>
+            </form>
+            <p><a href="/account">"Back to your account"</a></p>
+        }
+        .into_any()
+    })
+}
+
+fn change_password(ctx: &mut Ctx) -> Response {
+    let all = ctx.request.form();
+    let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
+    let errors = errors_of(&[
+        (
+            "current_password",
+            !value("current_password").is_empty(),
+            "Enter your current password.",
+        ),
+        (
+            "new_password",
+            shopper_input::Password::parse(&value("new_password")).is_ok(),
+            "Use at least 10 characters (at most 128).",
+        ),
+    ]);
+    if !errors.is_empty() {
+        return password_page(
+            ctx,
+            Form {
+                errors,
+                ..Form::default()
+            },
+            422,
+        );
+    }
+    let body = json!({"current_password": value("current_password"), "new_password": value("new_password")});
+    match signed_in_call(ctx, "PUT", "/v1/account/password", Some(&body)) {
+        Ok(a) if a.status == 204 => ctx.finish(Response::redirect("/account")),
+        Ok(a) if a.status < 500 => {
+            let (mut errors, problem) = refusal(&a);
+            if a.code() == "wrong_password" {
+                errors = vec![("current_password".into(), "The password is wrong.".into())];
+            }
+            password_page(
+                ctx,
+                Form {
+                    errors,
+                    problem,
+                    ..Form::default()
+                },
+                a.status.max(400),
+            )
+        }
+        Ok(_) => unreachable_page(ctx),
+        Err(r) => r,
+    }
 }
 
 fn order_page(ctx: &mut Ctx, id: &str) -> Response {
