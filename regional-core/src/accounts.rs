@@ -526,15 +526,7 @@ pub async fn sign_out(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let client = app.pool.get().await?;
-    let me = session::current(&client, &app, &headers).await?;
-    client
-        .execute_cached(
-            "DELETE FROM sessions WHERE token_sha256 = $1",
-            &[&me.token_sha256],
-        )
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    end_sessions(&app, &headers, false).await
 }
 
 /// `DELETE /v1/sessions`: signs every session of the account out, this one included.
@@ -552,12 +544,21 @@ pub async fn sign_out_everywhere(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
+    end_sessions(&app, &headers, true).await
+}
+
+/// Ends the request's session, or every session of its account.
+async fn end_sessions(
+    app: &AppState,
+    headers: &HeaderMap,
+    all: bool,
+) -> Result<StatusCode, ApiError> {
     let client = app.pool.get().await?;
-    let me = session::current(&client, &app, &headers).await?;
+    let me = session::current(&client, app, headers).await?;
     client
         .execute_cached(
-            "DELETE FROM sessions WHERE account_id = $1",
-            &[&me.account_id],
+            "DELETE FROM sessions WHERE CASE WHEN $3 THEN account_id = $1 ELSE token_sha256 = $2 END",
+            &[&me.account_id, &me.token_sha256, &all],
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -160,6 +160,36 @@ fn errors_of(checks: &[(&str, bool, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A form given back: the values kept, with what to fix.
+fn refilled(
+    kept: &[(String, String)],
+    errors: Vec<(String, String)>,
+    problem: Option<String>,
+) -> Form {
+    Form {
+        values: kept.to_vec(),
+        errors,
+        problem,
+        attempt: String::new(),
+    }
+}
+
+/// The name and e-mail checks of every form that takes them (the shared input library's).
+fn contact_checks(name: &str, email: &str) -> [(&'static str, bool, &'static str); 2] {
+    [
+        (
+            "name",
+            shopper_input::PersonName::parse(name).is_ok(),
+            "Enter your full name.",
+        ),
+        (
+            "email",
+            shopper_input::Email::parse(email).is_ok(),
+            "Enter an email address like name@example.com.",
+        ),
+    ]
+}
+
 /// A refusal from the core as the form shows it: next to its field when it names one.
 fn refusal(answer: &Answer) -> (Vec<(String, String)>, Option<String>) {
     if answer.status == 429 {
@@ -277,44 +307,35 @@ fn sign_up_page(ctx: &Ctx, form: Form, status: u16) -> Response {
 }
 
 fn sign_up(ctx: &mut Ctx) -> Response {
-    use shopper_input::{Email, Password, PersonName};
+    use shopper_input::Password;
     let all = ctx.request.form();
     let kept = values(ctx, &["name", "email", "country"]);
     let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
     let country = site::country(&value("country"));
-    let errors = errors_of(&[
-        (
-            "name",
-            PersonName::parse(&value("name")).is_ok(),
-            "Enter your full name.",
-        ),
-        (
-            "email",
-            Email::parse(&value("email")).is_ok(),
-            "Enter an email address like name@example.com.",
-        ),
-        (
-            "password",
-            Password::parse(&value("password")).is_ok(),
-            "Use at least 10 characters (at most 128).",
-        ),
-        (
-            "country",
-            country.is_some(),
-            "Choose your country from the list.",
-        ),
-        (
-            "accept_privacy_notice",
-            value("accept_privacy_notice") == "yes",
-            "Please confirm you have read where your details are kept.",
-        ),
-    ]);
-    let form = |errors, problem| Form {
-        values: kept.clone(),
-        errors,
-        problem,
-        attempt: String::new(),
-    };
+    let errors = errors_of(
+        &[
+            &contact_checks(&value("name"), &value("email"))[..],
+            &[
+                (
+                    "password",
+                    Password::parse(&value("password")).is_ok(),
+                    "Use at least 10 characters (at most 128).",
+                ),
+                (
+                    "country",
+                    country.is_some(),
+                    "Choose your country from the list.",
+                ),
+                (
+                    "accept_privacy_notice",
+                    value("accept_privacy_notice") == "yes",
+                    "Please confirm you have read where your details are kept.",
+                ),
+            ][..],
+        ]
+        .concat(),
+    );
+    let form = |errors, problem| refilled(&kept, errors, problem);
     let Some(country) = country.filter(|_| errors.is_empty()) else {
         return sign_up_page(ctx, form(errors, None), 422);
     };
@@ -385,12 +406,7 @@ fn confirm(ctx: &mut Ctx) -> Response {
     let all = ctx.request.form();
     let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
     let kept = values(ctx, &["email", "country"]);
-    let form = |errors, problem| Form {
-        values: kept.clone(),
-        errors,
-        problem,
-        attempt: String::new(),
-    };
+    let form = |errors, problem| refilled(&kept, errors, problem);
     let code_ok = (1..=32).contains(&value("code").chars().count());
     let (Some(country), true) = (site::country(&value("country")), code_ok) else {
         return confirm_page(
@@ -488,12 +504,7 @@ fn sign_in(ctx: &mut Ctx) -> Response {
             "Choose the country of your account.",
         ),
     ]);
-    let form = |errors, problem| Form {
-        values: kept.clone(),
-        errors,
-        problem,
-        attempt: String::new(),
-    };
+    let form = |errors, problem| refilled(&kept, errors, problem);
     let Some(country) = country.filter(|_| errors.is_empty()) else {
         return sign_in_page(ctx, form(errors, None), 422);
     };
@@ -653,28 +664,11 @@ fn details_page(ctx: &mut Ctx, form: Option<Form>, status: u16) -> Response {
 }
 
 fn save_details(ctx: &mut Ctx) -> Response {
-    use shopper_input::{Email, PersonName};
     let all = ctx.request.form();
     let kept = values(ctx, &["name", "email"]);
     let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
-    let form = |errors, problem| Form {
-        values: kept.clone(),
-        errors,
-        problem,
-        attempt: String::new(),
-    };
-    let errors = errors_of(&[
-        (
-            "name",
-            PersonName::parse(&value("name")).is_ok(),
-            "Enter your full name.",
-        ),
-        (
-            "email",
-            Email::parse(&value("email")).is_ok(),
-            "Enter an email address like name@example.com.",
-        ),
-    ]);
+    let form = |errors, problem| refilled(&kept, errors, problem);
+    let errors = errors_of(&contact_checks(&value("name"), &value("email")));
     if !errors.is_empty() {
         return details_page(ctx, Some(form(errors, None)), 422);
     }
@@ -970,12 +964,7 @@ fn save_address(ctx: &mut Ctx, id: Option<&str>) -> Response {
         };
         errors.push((refused.to_owned(), message.to_owned()));
     }
-    let form = |errors, problem| Form {
-        values: kept.clone(),
-        errors,
-        problem,
-        attempt: String::new(),
-    };
+    let form = |errors, problem| refilled(&kept, errors, problem);
     if !errors.is_empty() {
         return addresses_page(ctx, form(errors, None), id, 422);
     }
