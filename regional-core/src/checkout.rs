@@ -423,6 +423,7 @@ pub(crate) async fn settle(
                 drop(tx);
                 return replay(&client, &key, &stored_hash(&client, &key).await?).await;
             }
+            crate::notifications::order_moved(&tx, order_id, Status::Confirmed).await?;
             let token: Option<String> = key_row.get(1);
             let token = token.ok_or_else(|| anyhow::anyhow!("order token missing"))?;
             let stored;

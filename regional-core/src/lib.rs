@@ -34,6 +34,8 @@
 //! - `refunds`: refunds, once per merchant `Idempotency-Key`, never beyond the capture.
 //! - `mail`: e-mail to shoppers, queued in the causing transaction, sent over SMTP by its
 //!   worker with retries.
+//! - `notifications`: the e-mail a shopper gets when their order is confirmed, cancelled or
+//!   refunded, queued with the transition.
 //! - `outbox`: the transactional outbox (`enqueue`, in the caller's transaction).
 //! - `relay`: publishes outbox events to the edge key-value store.
 //! - `edge_index`: the derived edge projections (category and search indexes, pricing
@@ -55,6 +57,7 @@ pub mod edge_index;
 pub mod error;
 pub mod inventory;
 pub mod mail;
+pub mod notifications;
 pub mod observe;
 pub mod orders;
 pub mod outbox;

@@ -76,7 +76,8 @@ impl Status {
     }
 }
 
-/// Moves an order from `from` to `to` if it is still in `from`; records the transition.
+/// Moves an order from `from` to `to` if it is still in `from`; records the transition and
+/// queues the shopper's e-mail about it, if any.
 /// Returns false when the order was not in `from` (someone else moved it first).
 pub async fn transition(
     tx: &impl GenericClient,
@@ -105,6 +106,7 @@ pub async fn transition(
             &[&order_id, &from.as_str(), &to.as_str(), &reason],
         )
         .await?;
+        crate::notifications::order_moved(tx, order_id, to).await?;
     }
     Ok(n == 1)
 }

@@ -121,3 +121,93 @@ async fn a_relay_that_is_down_is_retried_and_the_message_keeps_its_id() {
         ("failed".to_owned(), true)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_is_mailed_once_when_their_order_is_confirmed_cancelled_and_refunded() {
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
+    let mailbox = app.mailbox.as_ref().unwrap();
+    let loaf = sku();
+    app.seed(&loaf, 214, 10).await;
+    let mut body = checkout_body("DE", "EUR", &loaf, 2, "tok_approve");
+    body["shopper"]["email"] = "orders@example.org".into();
+    let first = key();
+    let order: serde_json::Value = app.checkout(&first, &body).await.json().await.unwrap();
+    let id = order["order_id"].as_str().unwrap().to_owned();
+    let short = &id.replace('-', "")[..8];
+    let confirmed = mailbox
+        .wait_for(
+            "orders@example.org",
+            &format!("Your order {short} is confirmed: 4.28 EUR"),
+        )
+        .await;
+    assert!(confirmed.contains(&format!("2 x {loaf}")), "{confirmed}");
+    // A replay of the checkout is no second order and no second message.
+    assert_eq!(app.checkout(&first, &body).await.status(), 201);
+    // The merchant fulfils and refunds 1.00 EUR; the shopper hears of the refund.
+    let merchant = |path: String, body: serde_json::Value| {
+        app.http
+            .post(app.url(&path))
+            .bearer_auth(GROCER_TOKEN)
+            .header("Idempotency-Key", key())
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        merchant(format!("/v1/admin/orders/{id}/fulfil"), json!({}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = merchant(
+        format!("/v1/admin/orders/{id}/refund"),
+        json!({"amount_minor": 100}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    mailbox
+        .wait_for("orders@example.org", "We refunded 1.00 EUR of your order")
+        .await;
+    // Another order, cancelled by its shopper.
+    let other: serde_json::Value = app.checkout(&key(), &body).await.json().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&format!(
+            "/v1/orders/{}/cancel",
+            other["order_id"].as_str().unwrap()
+        )))
+        .bearer_auth(other["order_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    mailbox
+        .wait_for("orders@example.org", "was cancelled")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let subjects: Vec<String> = mailbox
+        .messages()
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("Subject: "))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(subjects.len(), 4, "{subjects:#?}");
+    let ids: std::collections::BTreeSet<String> = mailbox
+        .messages()
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("Message-ID: "))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(ids.len(), 4, "one Message-ID each");
+}
