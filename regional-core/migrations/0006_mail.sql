@@ -7,6 +7,8 @@ CREATE TABLE outgoing_mail (
     id               uuid PRIMARY KEY,
     storefront       text NOT NULL,
     kind             text NOT NULL,
+    -- The order it is about, if any (what the merchant sees of a failed message).
+    order_id         uuid,
     to_address       text,
     subject          text,
     text_body        text,
@@ -20,6 +22,7 @@ CREATE TABLE outgoing_mail (
 );
 CREATE INDEX outgoing_mail_due ON outgoing_mail (next_attempt_at) WHERE state = 'queued';
 CREATE INDEX outgoing_mail_to ON outgoing_mail (lower(to_address)) WHERE to_address IS NOT NULL;
+CREATE INDEX outgoing_mail_storefront ON outgoing_mail (storefront, created_at DESC);
 
 -- An account is usable once its e-mail address is confirmed with the code mailed to it.
 ALTER TABLE accounts ADD COLUMN confirmed_at timestamptz;

@@ -273,6 +273,7 @@ fn confirmation_mail(storefront: &str, to: &str, name: &str, code: &str) -> crat
     crate::mail::Mail {
         storefront: storefront.to_owned(),
         kind: "account_confirmation",
+        order_id: None,
         to: to.to_owned(),
         subject: format!("Your confirmation code: {code}"),
         text: format!(
@@ -289,6 +290,7 @@ fn exists_mail(storefront: &str, to: &str) -> crate::mail::Mail {
     crate::mail::Mail {
         storefront: storefront.to_owned(),
         kind: "account_exists",
+        order_id: None,
         to: to.to_owned(),
         subject: "You already have an account".to_owned(),
         text: "Someone, perhaps you, asked for a new account with this e-mail address, which already has one. Sign in with your password instead. If it was not you, nothing changed and you need not do anything.\n".to_owned(),

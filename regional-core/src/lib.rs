@@ -196,6 +196,7 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(privacy::export_mine))
         .routes(routes!(privacy::erase_mine))
+        .routes(routes!(mail::list))
 }
 
 #[derive(utoipa::OpenApi)]

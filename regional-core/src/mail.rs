@@ -28,6 +28,8 @@ pub struct Mail {
     pub storefront: String,
     /// What it is about (`account_confirmation`, `account_exists`, ...), for the merchant.
     pub kind: &'static str,
+    /// The order it is about, if any.
+    pub order_id: Option<Uuid>,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -39,12 +41,14 @@ pub async fn enqueue(client: &impl GenericClient, mail: &Mail) -> Result<Uuid, A
     let id = Uuid::new_v4();
     client
         .execute_cached(
-            "INSERT INTO outgoing_mail (id, storefront, kind, to_address, subject, text_body, html_body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO outgoing_mail (id, storefront, kind, order_id, to_address, subject,
+                                        text_body, html_body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &id,
                 &mail.storefront,
                 &mail.kind,
+                &mail.order_id,
                 &mail.to,
                 &mail.subject,
                 &mail.text,
@@ -53,6 +57,90 @@ pub async fn enqueue(client: &impl GenericClient, mail: &Mail) -> Result<Uuid, A
         )
         .await?;
     Ok(id)
+}
+
+/// One message as its storefront's merchant sees it: what it was about and how sending
+/// went, never the address or the content.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MessageStatus {
+    pub id: Uuid,
+    /// `account_confirmation`, `account_exists`, `order_confirmed`, `order_cancelled`,
+    /// `order_refunded`.
+    pub kind: String,
+    pub order_id: Option<Uuid>,
+    /// `queued` (retried with backoff), `sent`, or `failed` (given up).
+    pub state: String,
+    pub attempts: i32,
+    /// The relay's answer code of the last failed attempt.
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// The merchant's view of their storefront's e-mail.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<MessageStatus>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct MessageQuery {
+    state: Option<String>,
+}
+
+/// `GET /v1/admin/mail?state=`: the storefront's last 100 messages, newest first; by
+/// default those not sent (queued or failed), so failures are what a merchant sees.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/mail",
+    tag = "merchant",
+    security(("merchant" = [])),
+    params(("state" = Option<String>, Query, description = "`queued`, `sent`, `failed` or `unsent` (the default)")),
+    responses(
+        (status = 200, description = "The messages", body = MessageList),
+        (status = "4XX", description = "Refused", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn list(
+    axum::extract::State(app): axum::extract::State<crate::AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<MessageQuery>,
+) -> Result<axum::Json<MessageList>, ApiError> {
+    let state = query.state.unwrap_or_else(|| "unsent".to_owned());
+    if !matches!(state.as_str(), "queued" | "sent" | "failed" | "unsent") {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "state is queued, sent, failed or unsent",
+        )
+        .with("parameter", "state"));
+    }
+    let client = app.pool.get().await?;
+    let storefront = crate::auth::merchant(&client, &headers).await?;
+    let rows = client
+        .query_cached(
+            "SELECT id, kind, order_id, state, attempts, last_error, created_at, sent_at
+             FROM outgoing_mail
+             WHERE storefront = $1 AND (state = $2 OR ($2 = 'unsent' AND state <> 'sent'))
+             ORDER BY created_at DESC LIMIT 100",
+            &[&storefront, &state],
+        )
+        .await?;
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
+    Ok(axum::Json(MessageList {
+        messages: rows
+            .iter()
+            .map(|r| MessageStatus {
+                id: r.get(0),
+                kind: r.get(1),
+                order_id: r.get(2),
+                state: r.get(3),
+                attempts: r.get(4),
+                last_error: r.get(5),
+                created_at: time(r.get(6)).unwrap_or_default(),
+                sent_at: time(r.get(7)),
+            })
+            .collect(),
+    }))
 }
 
 /// Escapes text for an HTML part.

@@ -82,6 +82,7 @@ fn message(status: Status, order: &OrderFacts) -> Option<Mail> {
     Some(Mail {
         storefront: order.storefront.clone(),
         kind,
+        order_id: Some(order.id),
         to: order.email.clone(),
         subject: format!("{subject}: {total}"),
         text: format!(

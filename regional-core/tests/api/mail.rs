@@ -120,6 +120,39 @@ async fn a_relay_that_is_down_is_retried_and_the_message_keeps_its_id() {
         (row.get::<_, String>(0), row.get::<_, bool>(1)),
         ("failed".to_owned(), true)
     );
+    // The merchant sees the failure (kind and outcome, never the address); another
+    // storefront sees none of it.
+    let list = |token: &'static str, query: &'static str| {
+        app.http
+            .get(app.url(&format!("/v1/admin/mail{query}")))
+            .bearer_auth(token)
+            .send()
+    };
+    let failed: serde_json::Value = list(GROCER_TOKEN, "").await.unwrap().json().await.unwrap();
+    let failed = failed["messages"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["state"], "failed");
+    assert_eq!(failed[0]["kind"], "account_confirmation");
+    assert!(!failed[0].to_string().contains("lin@"));
+    let sent: serde_json::Value = list(GROCER_TOKEN, "?state=sent")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["messages"].as_array().unwrap().len(), 1);
+    let other: serde_json::Value = list(OTHER_TOKEN, "?state=failed")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["messages"], json!([]));
+    assert_eq!(
+        list(GROCER_TOKEN, "?state=lost").await.unwrap().status(),
+        400
+    );
+    assert_eq!(list("not-a-token", "").await.unwrap().status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
