@@ -122,25 +122,30 @@ pub async fn order_moved(
     ) {
         return Ok(());
     }
+    // One round trip: the order, its shopper and its lines.
     let Some(row) = client
         .query_opt_cached(
-            "SELECT o.storefront, o.currency, o.total_minor, o.refunded_minor, s.email, s.name
-             FROM orders o JOIN order_shoppers s ON s.order_id = o.id
-             WHERE o.id = $1 AND o.erased_at IS NULL",
+            "SELECT o.storefront, o.currency, o.total_minor, o.refunded_minor, s.email, s.name,
+                    array_agg(l.sku ORDER BY l.line_no), array_agg(l.quantity ORDER BY l.line_no),
+                    array_agg(l.line_total_minor ORDER BY l.line_no)
+             FROM orders o
+             JOIN order_shoppers s ON s.order_id = o.id
+             JOIN order_lines l ON l.order_id = o.id
+             WHERE o.id = $1 AND o.erased_at IS NULL
+             GROUP BY o.id, s.order_id",
             &[&order_id],
         )
         .await?
     else {
         return Ok(());
     };
-    let lines = client
-        .query_cached(
-            "SELECT sku, quantity, line_total_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no",
-            &[&order_id],
-        )
-        .await?
-        .iter()
-        .map(|l| (l.get(0), l.get(1), l.get(2)))
+    let (skus, quantities, totals): (Vec<String>, Vec<i32>, Vec<i64>) =
+        (row.get(6), row.get(7), row.get(8));
+    let lines = skus
+        .into_iter()
+        .zip(quantities)
+        .zip(totals)
+        .map(|((sku, quantity), total)| (sku, quantity, total))
         .collect();
     let order = OrderFacts {
         id: order_id,
