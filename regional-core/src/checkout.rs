@@ -401,13 +401,17 @@ pub(crate) async fn settle(
     let (status, body) = match &authorization {
         Authorization::Approved { provider, id } => {
             // The pending_payment -> confirmed transition, its audit row, the payment
-            // reference and the outbox event, in one statement.
+            // reference, the outbox event and the shopper's e-mail (written when sent; see
+            // `notifications`), in one statement.
             let moved: i64 = tx
                 .query_one_cached(
                     "WITH o AS (
                          UPDATE orders SET status = 'confirmed', payment_provider = $2,
                                            payment_id = $3, updated_at = now()
-                         WHERE id = $1 AND status = 'pending_payment' RETURNING id),
+                         WHERE id = $1 AND status = 'pending_payment' RETURNING id, storefront),
+                     m AS (
+                         INSERT INTO outgoing_mail (id, storefront, kind, order_id)
+                         SELECT gen_random_uuid(), storefront, 'order_confirmed', id FROM o),
                      t AS (
                          INSERT INTO order_transitions (order_id, from_status, to_status, reason)
                          SELECT id, 'pending_payment', 'confirmed', 'payment authorised' FROM o),
@@ -423,7 +427,6 @@ pub(crate) async fn settle(
                 drop(tx);
                 return replay(&client, &key, &stored_hash(&client, &key).await?).await;
             }
-            crate::notifications::order_moved(&tx, order_id, Status::Confirmed).await?;
             let token: Option<String> = key_row.get(1);
             let token = token.ok_or_else(|| anyhow::anyhow!("order token missing"))?;
             let stored;

@@ -232,7 +232,8 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
     let tx = client.transaction().await?;
     let due = tx
         .query_cached(
-            "SELECT id, to_address, subject, text_body, html_body, attempts FROM outgoing_mail
+            "SELECT id, to_address, subject, text_body, html_body, attempts, order_id, kind
+             FROM outgoing_mail
              WHERE state = 'queued' AND next_attempt_at <= now()
              ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED",
             &[],
@@ -242,17 +243,24 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
     for row in &due {
         let id: Uuid = row.get(0);
         let attempts: i32 = row.get::<_, i32>(5) + 1;
-        let to: Option<String> = row.get(1);
-        let outcome = match to {
-            Some(to) => {
-                let built = mailer.message(
-                    id,
-                    &to,
-                    &row.get::<_, String>(2),
-                    &row.get::<_, String>(3),
-                    &row.get::<_, String>(4),
-                );
-                match built {
+        // A message queued without content is written now, from its order as it is.
+        let content = match (
+            row.get::<_, Option<String>>(1),
+            row.get::<_, Option<Uuid>>(6),
+        ) {
+            (Some(to), _) => Some((to, row.get(2), row.get(3), row.get(4))),
+            (None, Some(order_id)) => {
+                let kind: String = row.get(7);
+                crate::notifications::compose(&tx, order_id, &kind)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("writing the message failed: {e}"))?
+                    .map(|m| (m.to, m.subject, m.text, m.html))
+            }
+            (None, None) => None,
+        };
+        let outcome = match content {
+            Some((to, subject, text, html)) => {
+                match mailer.message(id, &to, &subject, &text, &html) {
                     Ok(message) => mailer
                         .transport
                         .send(message)
@@ -262,7 +270,17 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
                     Err(_) => Err("the message could not be built".to_owned()),
                 }
             }
-            None => Err("no recipient".to_owned()),
+            None => {
+                // Its order's details were erased: nobody to write to, and nothing to retry.
+                tx.execute_cached(
+                    "UPDATE outgoing_mail SET state = 'failed', attempts = $2,
+                            last_error = 'not sent: the order''s details were erased'
+                     WHERE id = $1",
+                    &[&id, &attempts],
+                )
+                .await?;
+                continue;
+            }
         };
         match outcome {
             Ok(()) => {

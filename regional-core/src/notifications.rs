@@ -1,7 +1,8 @@
 //! What shoppers are told by e-mail about their orders: confirmed, cancelled, refunded.
-//! Each message is queued ([`crate::mail::enqueue`]) in the transaction that moves the order,
-//! so a shopper hears of exactly the transitions that committed, once each; the mail
-//! worker's retries keep the message's id. Erased orders have no address left and are not
+//! Each message is queued ([`order_moved`]) in the transaction that moves the order, so a
+//! shopper hears of exactly the transitions that committed, once each; queuing is one
+//! statement without content, and the mail worker writes the message ([`compose`]) when it
+//! sends, keeping its id through retries. Erased orders have no address left and are not
 //! mailed. Amounts are written with the currency's own number of decimals (`4.280 KWD`).
 
 use deadpool_postgres::GenericClient;
@@ -52,7 +53,7 @@ fn message(status: Status, order: &OrderFacts) -> Option<Mail> {
             "order_refunded",
             format!("A refund for your order {short}"),
             format!(
-                "We refunded {} of your order {short} to your payment method.",
+                "We refunded {} of your order {short} to your payment method (refunded so far).",
                 money(order.refunded_minor, &order.currency)
             ),
         ),
@@ -109,19 +110,50 @@ struct OrderFacts {
     lines: Vec<(String, i32, i64)>,
 }
 
+/// The kind of message shoppers get for an order now in `status`, if any.
+pub fn kind_for(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Confirmed => Some("order_confirmed"),
+        Status::Cancelled => Some("order_cancelled"),
+        Status::Refunded | Status::PartiallyRefunded => Some("order_refunded"),
+        _ => None,
+    }
+}
+
 /// Queues the shopper's message for `order_id` having moved to `status`, in `client`'s
-/// transaction; nothing for a status shoppers are not told of, or an erased order.
+/// transaction (one statement, no content yet: the mail worker writes it when it sends, from
+/// the order as it then is); nothing for a status shoppers are not told of.
 pub async fn order_moved(
     client: &impl GenericClient,
     order_id: Uuid,
     status: Status,
 ) -> Result<(), ApiError> {
-    if !matches!(
-        status,
-        Status::Confirmed | Status::Cancelled | Status::Refunded | Status::PartiallyRefunded
-    ) {
+    let Some(kind) = kind_for(status) else {
         return Ok(());
-    }
+    };
+    client
+        .execute_cached(
+            "INSERT INTO outgoing_mail (id, storefront, kind, order_id)
+             SELECT gen_random_uuid(), storefront, $2, id FROM orders WHERE id = $1",
+            &[&order_id, &kind],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The message of `kind` about `order_id`, written from the order as it is now; `None` when
+/// the order's details were erased (there is no one to write to) or it is gone.
+pub async fn compose(
+    client: &impl GenericClient,
+    order_id: Uuid,
+    kind: &str,
+) -> Result<Option<Mail>, ApiError> {
+    let status = match kind {
+        "order_confirmed" => Status::Confirmed,
+        "order_cancelled" => Status::Cancelled,
+        "order_refunded" => Status::Refunded,
+        _ => return Ok(None),
+    };
     // One round trip: the order, its shopper and its lines.
     let Some(row) = client
         .query_opt_cached(
@@ -137,7 +169,7 @@ pub async fn order_moved(
         )
         .await?
     else {
-        return Ok(());
+        return Ok(None);
     };
     let (skus, quantities, totals): (Vec<String>, Vec<i32>, Vec<i64>) =
         (row.get(6), row.get(7), row.get(8));
@@ -157,10 +189,7 @@ pub async fn order_moved(
         name: row.get(5),
         lines,
     };
-    if let Some(mail) = message(status, &order) {
-        crate::mail::enqueue(client, &mail).await?;
-    }
-    Ok(())
+    Ok(message(status, &order))
 }
 
 #[cfg(test)]

@@ -153,6 +153,45 @@ async fn a_relay_that_is_down_is_retried_and_the_message_keeps_its_id() {
         400
     );
     assert_eq!(list("not-a-token", "").await.unwrap().status(), 401);
+
+    // An order's message is written when sent; an order erased meanwhile is not mailed.
+    let loaf = sku();
+    app.seed(&loaf, 214, 5).await;
+    let mut body = checkout_body("DE", "EUR", &loaf, 1, "tok_approve");
+    body["shopper"]["email"] = "gone@example.org".into();
+    assert_eq!(app.checkout(&key(), &body).await.status(), 201);
+    let mut client = app.db.get().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    regional_core::privacy::erase(
+        &tx,
+        &regional_core::privacy::Subject::Email("gone@example.org".into()),
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    db.execute(
+        "UPDATE outgoing_mail SET next_attempt_at = now() WHERE state = 'queued'",
+        &[],
+    )
+    .await
+    .unwrap();
+    regional_core::mail::round(&app.db, &up).await.unwrap();
+    let row = db
+        .query_one(
+            "SELECT state, last_error FROM outgoing_mail WHERE kind = 'order_confirmed'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "failed");
+    assert!(row.get::<_, String>(1).contains("erased"));
+    assert!(
+        !mailbox
+            .messages()
+            .iter()
+            .any(|m| m.contains("gone@example.org"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
