@@ -28,3 +28,6 @@ CREATE INDEX outgoing_mail_storefront ON outgoing_mail (storefront, created_at D
 ALTER TABLE accounts ADD COLUMN confirmed_at timestamptz;
 ALTER TABLE accounts ADD COLUMN confirmation_sha256 bytea;
 ALTER TABLE accounts ADD COLUMN confirmation_expires_at timestamptz;
+-- A password reset: a code mailed to the account's confirmed address, valid for an hour.
+ALTER TABLE accounts ADD COLUMN reset_sha256 bytea;
+ALTER TABLE accounts ADD COLUMN reset_expires_at timestamptz;

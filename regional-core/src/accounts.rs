@@ -448,6 +448,169 @@ pub async fn confirm(
     signed_in_answer(&client, &app, row.get(0), &headers, StatusCode::CREATED).await
 }
 
+/// `POST /v1/accounts/password-reset`: asks for a reset code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    storefront: String,
+    email: String,
+}
+
+/// `POST /v1/accounts/password-reset/confirm`: the mailed code and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmation {
+    storefront: String,
+    email: String,
+    code: String,
+    #[schema(format = Password)]
+    new_password: String,
+}
+
+/// How long a password reset code lasts.
+pub const RESET_LIFETIME_SECS: i64 = 3600;
+
+/// `POST /v1/accounts/password-reset`: mails a reset code to the address if it has a
+/// confirmed account here; the answer is the same either way.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/password-reset",
+    tag = "account",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "A code was mailed if the address has an account", body = SignUpAccepted),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+    )
+)]
+pub async fn request_reset(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: ResetRequest = json_body(&body)?;
+    let email = input("email", Email::parse(&body.email))?;
+    let mut client = app.pool.get().await?;
+    limits::begin(&client, None, &limits::client_address(&headers)).await?;
+    let code = new_code()?;
+    let tx = client.transaction().await?;
+    let account = tx
+        .query_opt_cached(
+            "UPDATE accounts SET reset_sha256 = $3, reset_expires_at = now() + make_interval(secs => $4)
+             WHERE storefront = $1 AND email_key = lower($2) AND confirmed_at IS NOT NULL
+             RETURNING email, name",
+            &[
+                &body.storefront,
+                &email.as_str(),
+                &crate::auth::sha256(&normal_code(&code)),
+                &(RESET_LIFETIME_SECS as f64),
+            ],
+        )
+        .await?;
+    if let Some(row) = account {
+        let (to, name): (String, String) = (row.get(0), row.get(1));
+        crate::mail::enqueue(
+            &tx,
+            &crate::mail::Mail {
+                storefront: body.storefront.clone(),
+                kind: "password_reset",
+                order_id: None,
+                to,
+                subject: format!("Your password reset code: {code}"),
+                text: format!(
+                    "Hello {name},\n\nyour code to choose a new password is\n\n    {code}\n\nIt expires in an hour. If you did not ask, ignore this message: your password stays as it is.\n"
+                ),
+                html: format!(
+                    "<p>Hello {},</p><p>your code to choose a new password is</p><p style=\"font-size:1.5em;font-family:monospace\">{code}</p><p>It expires in an hour. If you did not ask, ignore this message: your password stays as it is.</p>",
+                    crate::mail::escape(&name)
+                ),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SignUpAccepted {
+            status: "confirmation_sent",
+            code_expires_in_secs: RESET_LIFETIME_SECS,
+        }),
+    )
+        .into_response())
+}
+
+/// `POST /v1/accounts/password-reset/confirm`: sets the new password with the mailed code,
+/// ends every session and signs the shopper in. A wrong or expired code gets the same answer
+/// as an address without a reset; attempts count against the sign-in limits.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/password-reset/confirm",
+    tag = "account",
+    request_body = ResetConfirmation,
+    responses(
+        (status = 201, description = "The new password is set; signed in", body = SessionView),
+        (status = 401, description = "The code is wrong or expired", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = "4XX", description = "Refused; nothing was written", body = ErrorBody),
+    )
+)]
+pub async fn reset_password(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: ResetConfirmation = json_body(&body)?;
+    let email = input("email", Email::parse(&body.email))?;
+    let new = input("new_password", Password::parse(&body.new_password))?;
+    let code = normal_code(&body.code);
+    if code.len() != 8 || body.code.chars().count() > 32 {
+        return Err(ApiError::field(
+            "code",
+            "the code is 8 letters and digits, e.g. ABCD-2345",
+        ));
+    }
+    let mut client = app.pool.get().await?;
+    let email_key = email.as_str().to_lowercase();
+    let attempt = limits::begin(
+        &client,
+        Some((&body.storefront, &email_key)),
+        &limits::client_address(&headers),
+    )
+    .await?;
+    let hash = password::hash(new).await?;
+    let tx = client.transaction().await?;
+    let reset = tx
+        .query_opt_cached(
+            "UPDATE accounts SET password_hash = $4, reset_sha256 = NULL, reset_expires_at = NULL,
+                                 last_sign_in_at = now()
+             WHERE storefront = $1 AND email_key = $2 AND reset_sha256 = $3
+               AND reset_expires_at > now()
+             RETURNING id",
+            &[
+                &body.storefront,
+                &email_key,
+                &crate::auth::sha256(&code),
+                &hash,
+            ],
+        )
+        .await?;
+    let Some(row) = reset else {
+        return Err(ApiError::user(
+            StatusCode::UNAUTHORIZED,
+            "invalid_code",
+            "the code is wrong or has expired; ask for a new one",
+        )
+        .with("field", "code"));
+    };
+    let id: Uuid = row.get(0);
+    tx.execute_cached("DELETE FROM sessions WHERE account_id = $1", &[&id])
+        .await?;
+    limits::succeeded(&tx, attempt).await?;
+    let answer = signed_in_answer(&tx, &app, id, &headers, StatusCode::CREATED).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
 fn wrong_credentials() -> ApiError {
     ApiError::user(
         StatusCode::UNAUTHORIZED,

@@ -183,6 +183,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::refund))
         .routes(routes!(accounts::sign_up))
         .routes(routes!(accounts::confirm))
+        .routes(routes!(accounts::request_reset))
+        .routes(routes!(accounts::reset_password))
         .routes(routes!(accounts::sign_in, accounts::sign_out_everywhere))
         .routes(routes!(accounts::sign_out))
         .routes(routes!(accounts::get, accounts::update))

@@ -299,6 +299,8 @@ async fn every_form_post_answers_malformed_input_without_a_5xx_and_orders_nothin
         "/account/addresses/123",
         "/account/details",
         "/account/password",
+        "/account/reset",
+        "/account/reset/confirm",
         "/account/erase",
         "/account/sign-out",
     ];
@@ -509,6 +511,58 @@ async fn account_pages_are_the_shoppers_own() {
         )
         .await;
     assert_eq!((status, location.as_deref()), (303, Some("/account")));
+
+    // She forgets it: a code mailed by eu-west sets a new one through the edge.
+    let forgot = Shopper::new(&world.edge, "FR");
+    let (_, page) = forgot.get("/account/sign-in").await;
+    assert!(page.contains("href=\"/account/reset\""), "{page}");
+    let (_, page) = forgot.get("/account/reset").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _, page) = forgot
+        .post(
+            "/account/reset",
+            &[("csrf", &csrf), ("email", &ada_email), ("country", "FR")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Choose a new password"), "{page}");
+    let code = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let found = regional_core::audit::maildir_messages(&eu.mailbox)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| String::from_utf8_lossy(&m).into_owned())
+                .find(|m| {
+                    m.contains(&format!("To: {ada_email}"))
+                        && m.contains("Your password reset code: ")
+                })
+                .map(|m| {
+                    let start = m.find("Your password reset code: ").unwrap() + 26;
+                    m[start..start + 9].to_owned()
+                });
+            if let Some(code) = found {
+                break code;
+            }
+            assert!(std::time::Instant::now() < deadline, "no reset code");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let (status, location, _) = forgot
+        .post(
+            "/account/reset/confirm",
+            &[
+                ("csrf", &csrf),
+                ("email", &ada_email),
+                ("country", "FR"),
+                ("code", &code),
+                ("new_password", "the newest password of all"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/account")));
+    let (status, _) = again.get("/account").await;
+    assert_eq!(status, 303, "the reset ended her other sessions");
 
     // A forged session cookie is no session: the shopper is asked to sign in.
     let forger = Shopper::new(&world.edge, "FR");

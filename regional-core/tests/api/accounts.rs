@@ -728,3 +728,95 @@ async fn addresses_and_orders_belong_to_their_account_only() {
         .unwrap();
     assert_eq!(r.status(), 401, "a bad session is refused, not ignored");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_with_a_mailed_code_and_old_sessions_end() {
+    let app = spawn_app(Options {
+        mail: true,
+        ..Options::default()
+    })
+    .await;
+    use reqwest::Method;
+    let old = session(&app.sign_up("forgetful@example.org", "Fer Getful").await);
+    let ask = |email: &'static str| {
+        app.http
+            .post(app.url("/v1/accounts/password-reset"))
+            .json(&json!({"storefront": "grocer", "email": email}))
+            .send()
+    };
+    // The same answer for an address without an account, which gets no mail.
+    let known: Value = ask("forgetful@example.org")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let unknown: Value = ask("nobody@example.org")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(known, unknown);
+    let mailbox = app.mailbox.as_ref().unwrap();
+    let message = mailbox
+        .wait_for("forgetful@example.org", "Your password reset code: ")
+        .await;
+    let start = message.find("Your password reset code: ").unwrap() + 26;
+    let code = message[start..start + 9].to_owned();
+    let reset = |code: &str, password: &str| {
+        app.http
+            .post(app.url("/v1/accounts/password-reset/confirm"))
+            .json(
+                &json!({"storefront": "grocer", "email": "forgetful@example.org",
+                          "code": code, "new_password": password}),
+            )
+            .send()
+    };
+    let r = reset("ABCD-2345", "a brand new password").await.unwrap();
+    assert_eq!(code_of(r).await, (401, "invalid_code".to_owned()));
+    let r = reset(&code, "short").await.unwrap();
+    assert_eq!(code_of(r).await, (422, "invalid_field".to_owned()));
+    let r = reset(&code, "a brand new password").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let fresh = session(&r.json().await.unwrap());
+    assert_eq!(
+        app.as_shopper(&old, Method::GET, "/v1/account", None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.as_shopper(&fresh, Method::GET, "/v1/account", None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        reset(&code, "yet another password").await.unwrap().status(),
+        401,
+        "once"
+    );
+    assert_eq!(
+        app.sign_in("forgetful@example.org", PASSWORD, "192.0.2.50")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.sign_in(
+            "forgetful@example.org",
+            "a brand new password",
+            "192.0.2.50"
+        )
+        .await
+        .status(),
+        201
+    );
+    assert!(
+        !mailbox
+            .messages()
+            .iter()
+            .any(|m| m.contains("nobody@example.org"))
+    );
+}

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `GET/POST /account/sign-up`, `POST /account/confirm` | a new account in the chosen country's region, confirmed with the code its core mails |
 //! | `GET/POST /account/sign-in` | signing in at the account's region |
+//! | `GET/POST /account/reset`, `POST /account/reset/confirm` | a forgotten password, replaced with a mailed code |
 //! | `POST /account/sign-out`, `POST /account/sign-out-everywhere` | ending sessions |
 //! | `GET /account?page=` | details and orders, newest first |
 //! | `GET /account/orders/{id}` | one order |
@@ -36,6 +37,9 @@ pub(crate) fn route(ctx: &mut Ctx, rest: &[&str]) -> Response {
         (false, ["sign-up"]) => sign_up_page(ctx, Form::default(), 200),
         (true, ["sign-up"]) => sign_up(ctx),
         (true, ["confirm"]) => confirm(ctx),
+        (false, ["reset"]) => reset_page(ctx, Form::default(), 200),
+        (true, ["reset"]) => request_reset(ctx),
+        (true, ["reset", "confirm"]) => reset_password(ctx),
         (false, ["sign-in"]) => sign_in_page(ctx, Form::default(), 200),
         (true, ["sign-in"]) => sign_in(ctx),
         (true, ["sign-out"]) => sign_out(ctx, "/v1/sessions/current"),
@@ -475,6 +479,7 @@ fn sign_in_page(ctx: &Ctx, form: Form, status: u16) -> Response {
                 {country_field(&form, "Country of your account", country)}
                 <button type="submit">"Sign in"</button>
             </form>
+            <p><a href="/account/reset">"Forgot your password?"</a></p>
             <p>"New here? " <a href="/account/sign-up">"Create an account"</a></p>
         }
         .into_any()
@@ -538,6 +543,146 @@ fn sign_in(ctx: &mut Ctx) -> Response {
                 if status >= 500 { 503 } else { status.max(400) },
             )
         }
+    }
+}
+
+fn reset_page(ctx: &Ctx, form: Form, status: u16) -> Response {
+    let country = current_country(ctx);
+    ctx.page(status, "Forgot your password", "", move || {
+        view! {
+            <h1>"Forgot your password?"</h1>
+            <p>"We mail a code to your address; with it you choose a new password."</p>
+            {problem(&form)}
+            <form class="reset" method="post" action="/account/reset" novalidate>
+                <Csrf/>
+                {text_field(&form, "email", "Email", "email", "username", true)}
+                {country_field(&form, "Country of your account", country)}
+                <button type="submit">"Send the code"</button>
+            </form>
+        }
+        .into_any()
+    })
+}
+
+/// The code and new password form, the address and country carried in hidden fields.
+fn reset_code_page(ctx: &Ctx, form: Form, status: u16) -> Response {
+    ctx.page(status, "Choose a new password", "", move || {
+        let email = form.value("email");
+        view! {
+            <h1>"Choose a new password"</h1>
+            <p>{format!("If {email} has an account here, we sent it a code; it is valid for an hour.")}</p>
+            {problem(&form)}
+            <form class="reset-confirm" method="post" action="/account/reset/confirm" novalidate>
+                <Csrf/>
+                <input type="hidden" name="email" value=email.clone()/>
+                <input type="hidden" name="country" value=form.value("country")/>
+                {text_field(&form, "code", "Code from the e-mail", "text", "one-time-code", true)}
+                {password_field(&form, "new_password", "New password (at least 10 characters)", "new-password")}
+                <button type="submit">"Set the new password"</button>
+            </form>
+        }
+        .into_any()
+    })
+}
+
+fn request_reset(ctx: &mut Ctx) -> Response {
+    let all = ctx.request.form();
+    let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
+    let kept = values(ctx, &["email", "country"]);
+    let form = |errors, problem| refilled(&kept, errors, problem);
+    let country = site::country(&value("country"));
+    let errors = errors_of(&[
+        (
+            "email",
+            shopper_input::Email::parse(&value("email")).is_ok(),
+            "Enter an email address like name@example.com.",
+        ),
+        (
+            "country",
+            country.is_some(),
+            "Choose the country of your account.",
+        ),
+    ]);
+    let Some(country) = country.filter(|_| errors.is_empty()) else {
+        return reset_page(ctx, form(errors, None), 422);
+    };
+    let region = site::home_region(&country.code);
+    let body = json!({"storefront": ctx.scope.storefront, "email": value("email")});
+    match call(
+        ctx,
+        region,
+        "POST",
+        "/v1/accounts/password-reset",
+        Some(&body),
+    ) {
+        Some(a) if a.status == 202 => reset_code_page(ctx, form(Vec::new(), None), 200),
+        Some(a) if a.status < 500 => {
+            let (errors, problem) = refusal(&a);
+            reset_page(ctx, form(errors, problem), a.status.max(400))
+        }
+        _ => reset_page(
+            ctx,
+            form(
+                Vec::new(),
+                Some("We could not reach the shop just now; please try again.".into()),
+            ),
+            503,
+        ),
+    }
+}
+
+fn reset_password(ctx: &mut Ctx) -> Response {
+    let all = ctx.request.form();
+    let value = |n: &str| field(&all, n).unwrap_or("").to_owned();
+    let kept = values(ctx, &["email", "country"]);
+    let form = |errors, problem| refilled(&kept, errors, problem);
+    let errors = errors_of(&[
+        (
+            "code",
+            (1..=32).contains(&value("code").chars().count()),
+            "Enter the code from the e-mail.",
+        ),
+        (
+            "new_password",
+            shopper_input::Password::parse(&value("new_password")).is_ok(),
+            "Use at least 10 characters (at most 128).",
+        ),
+    ]);
+    let country = site::country(&value("country"));
+    let Some(country) = country.filter(|_| errors.is_empty()) else {
+        return reset_code_page(ctx, form(errors, None), 422);
+    };
+    let region = site::home_region(&country.code);
+    let body = json!({"storefront": ctx.scope.storefront, "email": value("email"),
+                      "code": value("code"), "new_password": value("new_password")});
+    match call(
+        ctx,
+        region,
+        "POST",
+        "/v1/accounts/password-reset/confirm",
+        Some(&body),
+    ) {
+        Some(a) if a.status == 201 => signed_in(ctx, &a),
+        Some(a) if a.status == 401 => reset_code_page(
+            ctx,
+            form(
+                vec![("code".into(), "That code is wrong or has expired.".into())],
+                None,
+            ),
+            401,
+        ),
+        Some(a) if a.status < 500 => {
+            let (errors, problem) = refusal(&a);
+            reset_code_page(ctx, form(errors, problem), a.status.max(400))
+        }
+        _ => reset_code_page(
+            ctx,
+            form(
+                Vec::new(),
+                Some("We could not reach the shop just now; please try again.".into()),
+            ),
+            503,
+        ),
     }
 }
 
