@@ -8,7 +8,9 @@
 //!
 //! Scenarios: (a) uncontended, each checkout buys one of 1,000 SKUs at random; (b) one hot
 //! SKU that every checkout buys; (c) oversell check: 3,000 checkouts race for 1,000 units
-//! of one SKU. The clients run in this process beside the core, so they share its 2 cores.
+//! of one SKU; (d) as (a), each checkout booking one of ~160 delivery slots; (e) 2,000
+//! checkouts race for one slot of capacity 50 (exactly 50 must hold it). The clients run
+//! in this process beside the core, so they share its 2 cores.
 
 #![allow(clippy::unwrap_used)]
 
@@ -48,12 +50,21 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn body(sku: &str) -> serde_json::Value {
-    json!({
+    with_slot(sku, None)
+}
+
+/// A checkout of one `sku`, naming a delivery slot when given.
+fn with_slot(sku: &str, slot: Option<&str>) -> serde_json::Value {
+    let mut body = json!({
         "storefront": "bench", "currency": "EUR", "lines": [{"sku": sku, "quantity": 1}],
         "shopper": {"email": "bench@example.invalid", "name": "Bench Shopper", "country": "DE",
                     "address": {"line1": "1 Benchstrasse", "city": "Berlin", "postal_code": "10115", "country": "DE"}},
         "payment": {"method": "card", "token": "tok_approve"},
-    })
+    });
+    if let Some(slot) = slot {
+        body["delivery"] = json!({ "slot_id": slot });
+    }
+    body
 }
 
 async fn drive(
@@ -62,7 +73,7 @@ async fn drive(
     clients: u64,
     limit: Option<u64>,
     duration: Duration,
-    pick: Arc<dyn Fn(u64) -> String + Send + Sync>,
+    pick: Arc<dyn Fn(u64) -> serde_json::Value + Send + Sync>,
 ) -> Result {
     let counter = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -87,7 +98,7 @@ async fn drive(
                         "Idempotency-Key",
                         format!("bench-{}", uuid::Uuid::new_v4().simple()),
                     )
-                    .json(&body(&pick(n)))
+                    .json(&pick(n))
                     .send()
                     .await
                     .unwrap();
@@ -235,7 +246,7 @@ async fn main() {
         clients,
         None,
         duration,
-        Arc::new(|n| format!("B-{}", (n * 7919) % 1000)),
+        Arc::new(|n| body(&format!("B-{}", (n * 7919) % 1000))),
     )
     .await;
     report("(a) uncontended, 1,000 SKUs", &uncontended);
@@ -245,7 +256,7 @@ async fn main() {
         clients,
         None,
         duration,
-        Arc::new(|_| "B-1000".to_owned()),
+        Arc::new(|_| body("B-1000")),
     )
     .await;
     report("(b) one hot SKU", &hot);
@@ -255,10 +266,94 @@ async fn main() {
         clients,
         Some(3_000),
         duration,
-        Arc::new(|_| "B-1001".to_owned()),
+        Arc::new(|_| body("B-1001")),
     )
     .await;
     report("(c) 3,000 racing for 1,000 units", &scarce);
+
+    // Delivery slots: one-hour windows all week, so (d) spreads over many slots; then one
+    // slot of capacity 50 for (e).
+    let windows: Vec<serde_json::Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .flat_map(|day| {
+            (0..23).map(move |h| {
+                json!({"day": day, "start": format!("{h:02}:00"), "end": format!("{:02}:00", h + 1),
+                       "capacity": 10_000, "fee_minor": 299})
+            })
+        })
+        .collect();
+    for (path, body) in [
+        ("zones", json!({"zones": [{"country": "DE"}]})),
+        (
+            "slot-template",
+            json!({"time_zone": "Europe/Berlin", "days_ahead": 7, "windows": windows}),
+        ),
+    ] {
+        let r = http
+            .put(format!("{base}/v1/admin/warehouses/{warehouse}/{path}"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let listed: serde_json::Value = http
+        .get(format!("{base}/v1/admin/slots"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slots: Arc<Vec<String>> = Arc::new(
+        listed["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect(),
+    );
+    let spread = slots.clone();
+    let with_slots = drive(
+        http.clone(),
+        base.clone(),
+        clients,
+        None,
+        duration,
+        Arc::new(move |n| {
+            let slot = &spread[1 + (n as usize % (spread.len() - 1))];
+            with_slot(&format!("B-{}", (n * 7919) % 1000), Some(slot))
+        }),
+    )
+    .await;
+    report("(d) uncontended with a slot each", &with_slots);
+    let hot_slot = slots[0].clone();
+    let r = http
+        .patch(format!("{base}/v1/admin/slots/{hot_slot}"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"capacity": 50}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let slot_for_race = hot_slot.clone();
+    let race = drive(
+        http.clone(),
+        base.clone(),
+        clients.max(2_000),
+        Some(2_000),
+        duration,
+        Arc::new(move |n| with_slot(&format!("B-{}", (n * 7919) % 1000), Some(&slot_for_race))),
+    )
+    .await;
+    report("(e) 2,000 racing for one slot of 50", &race);
+    println!(
+        "slots: (d) is {:.0}% of (a)'s throughput",
+        100.0 * (with_slots.ok as f64 / with_slots.elapsed.as_secs_f64())
+            / (uncontended.ok as f64 / uncontended.elapsed.as_secs_f64())
+    );
 
     let client = {
         let (c, conn) = tokio_postgres::connect(&database_url, tokio_postgres::NoTls)
@@ -281,6 +376,20 @@ async fn main() {
     );
     assert_eq!(i64::from(reserved), scarce.ok as i64);
     assert!(reserved <= on_hand);
+    let row = client
+        .query_one(
+            "SELECT s.booked, s.capacity, (SELECT count(*) FROM orders o WHERE o.slot_id = s.id AND o.status = 'confirmed')
+             FROM delivery_slots s WHERE s.id = $1::text::uuid",
+            &[&hot_slot],
+        )
+        .await
+        .unwrap();
+    let (booked, capacity, orders): (i32, i32, i64) = (row.get(0), row.get(1), row.get(2));
+    println!(
+        "slot check: capacity {capacity}, booked {booked}, confirmed orders {orders}, confirmed answers {} (all must be 50)",
+        race.ok
+    );
+    assert_eq!((booked, capacity, orders, race.ok), (50, 50, 50, 50));
     let _ = psp.kill();
     let _ = psp.wait();
     drop(client);

@@ -132,22 +132,23 @@ async fn check_out_in(browser: &Browser, canary: &Canary, aisle: &str) -> anyhow
     let attempt = hidden(&form, "attempt").context("the checkout form has no attempt key")?;
     let country = canary.country.as_str();
     let postal_code = postal_code_of(country);
-    let (status, location) = browser
-        .post(
-            "/checkout",
-            &[
-                ("csrf", &csrf),
-                ("attempt", &attempt),
-                ("name", &canary.name),
-                ("email", &canary.email),
-                ("line1", &canary.line1),
-                ("city", "Audit City"),
-                ("postal_code", &postal_code),
-                ("country", country),
-                ("token", "tok_approve"),
-            ],
-        )
-        .await?;
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("attempt", &attempt),
+        ("name", &canary.name),
+        ("email", &canary.email),
+        ("line1", &canary.line1),
+        ("city", "Audit City"),
+        ("postal_code", &postal_code),
+        ("country", country),
+        ("token", "tok_approve"),
+    ];
+    // A storefront that delivers in slots lists them; the canary takes the first open one.
+    let slot = first_open_slot(&form);
+    if let Some(slot) = &slot {
+        fields.push(("slot_id", slot));
+    }
+    let (status, location) = browser.post("/checkout", &fields).await?;
     match location {
         Some(order) if status == 303 && order.starts_with("/orders/") => Ok(order),
         _ => bail!("the checkout answered {status} without an order"),
@@ -320,6 +321,16 @@ fn links(page: &str, marker: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The first delivery slot of a checkout page that is not full (disabled), if it lists any.
+pub fn first_open_slot(page: &str) -> Option<String> {
+    let marker = "name=\"slot_id\" value=\"";
+    page.match_indices(marker).find_map(|(at, _)| {
+        let rest = &page[at + marker.len()..];
+        let tag = rest.split('>').next()?;
+        (!tag.contains("disabled")).then(|| rest.split('"').next().map(str::to_owned))?
+    })
 }
 
 fn hidden(page: &str, name: &str) -> Option<String> {

@@ -2,9 +2,10 @@
 //!
 //! 1. Validate the `Idempotency-Key` and the body; refuse a shopper whose home region is
 //!    another (421, naming it). Nothing is written for any of these.
-//! 2. One transaction: claim the idempotency key (`in_flight`), reprice every line, reserve
-//!    stock, create the order as `pending_payment` with its shopper row, and write outbox
-//!    events. Out of stock or an unknown SKU rolls it all back.
+//! 2. One transaction: claim the idempotency key (`in_flight`), reprice every line, create
+//!    the order as `pending_payment` with its shopper row and outbox events, reserve stock
+//!    (in the delivery slot's warehouse when one is chosen), then book one unit of the slot
+//!    (`delivery`). Out of stock, a full slot or an unknown SKU rolls it all back.
 //! 3. Authorise the payment with the PSP under a key derived from the idempotency key.
 //! 4. One transaction: approved → `confirmed`; declined → reservations released and
 //!    `payment_declined`. The response is stored with the key, so a replay returns it byte
@@ -43,6 +44,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth;
 use crate::db::Cached;
+use crate::delivery;
 use crate::error::{ApiError, ErrorBody};
 use crate::inventory;
 use crate::orders::{self, Status};
@@ -124,10 +126,65 @@ pub async fn create(
         return replay(&client, &key, &request_hash).await;
     }
 
-    let quote = reprice(&tx, &app, &checkout)
+    let Priced {
+        mut quote,
+        slots_required,
+        substitutes_by_default,
+        margin_bp,
+    } = reprice(&tx, &app, &checkout)
         .with_context(app.observe.step("reprice"))
         .await?;
     check_seen_quote(&app, &checkout, &quote)?;
+    let address = &checkout.body.shopper.address;
+    let chosen = match checkout.slot {
+        Some(slot) => Some(
+            delivery::booking::choose(
+                &tx,
+                &checkout.body.storefront,
+                slot,
+                checkout.ship_to.as_str(),
+                Some(&address.postal_code),
+            )
+            .await?,
+        ),
+        None if slots_required => {
+            return Err(ApiError::unprocessable(
+                "slot_required",
+                "this storefront delivers in slots; choose one",
+            )
+            .with("field", "delivery.slot_id"));
+        }
+        None => None,
+    };
+    // The delivery fee is charged with the goods: the order's total includes it.
+    let fee = chosen.as_ref().map_or(0, |c| c.fee_minor);
+    quote.delivery_fee_minor = fee;
+    quote.total_minor += fee;
+    let allowed: Vec<bool> = quote
+        .lines
+        .iter()
+        .map(|l| {
+            checkout
+                .substitutes
+                .get(&l.sku)
+                .copied()
+                .unwrap_or(substitutes_by_default)
+        })
+        .collect();
+    // A substitute may cost more than what it replaces: the PSP holds the storefront's margin
+    // on the goods above the total, and the picked total is captured at packing.
+    let authorized = quote.total_minor
+        + if allowed.contains(&true) {
+            crate::fulfilment::margin(quote.total_minor - fee, margin_bp)
+        } else {
+            0
+        };
+    let codes: Vec<String> = checkout
+        .body
+        .promo_codes
+        .iter()
+        .filter_map(|c| crate::promotions::normalise_code(c))
+        .collect();
     let reserving = app.observe.step("reserve");
     let provider = app.payments.current_provider().to_owned();
     let skus: Vec<&str> = quote.lines.iter().map(|l| l.sku.as_str()).collect();
@@ -141,21 +198,24 @@ pub async fn create(
         .map(|l| i32::try_from(l.tax_rate_bp).unwrap_or(i32::MAX))
         .collect();
     let s = &checkout.body.shopper;
-    let address = serde_json::to_value(&s.address).map_err(anyhow::Error::from)?;
+    let address_json = serde_json::to_value(&s.address).map_err(anyhow::Error::from)?;
     // The order, its lines, its shopper, its first transition and the stock events, in one
     // statement (one round trip).
     tx.execute_cached(
         "WITH o AS (
              INSERT INTO orders (id, storefront, status, currency, subtotal_minor, tax_minor,
                                  discount_minor, total_minor, access_token_sha256, payment_key,
-                                 payment_token, payment_provider, idempotency_key, account_id)
-             VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $24)),
+                                 payment_token, payment_provider, idempotency_key, account_id,
+                                 slot_id, delivery_fee_minor, promo_codes, authorized_minor)
+             VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $24,
+                     $25, $26, $27, $28)),
          l AS (
              INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_minor,
-                                      line_total_minor, tax_minor, tax_rate_bp)
-             SELECT $1, n - 1, sku, q, u, lt, t, r
+                                      line_total_minor, tax_minor, tax_rate_bp,
+                                      substitute_allowed)
+             SELECT $1, n - 1, sku, q, u, lt, t, r, a
              FROM unnest($13::text[], $14::int[], $15::bigint[], $16::bigint[], $17::bigint[],
-                         $18::int[]) WITH ORDINALITY AS x(sku, q, u, lt, t, r, n)),
+                         $18::int[], $29::bool[]) WITH ORDINALITY AS x(sku, q, u, lt, t, r, a, n)),
          s AS (
              INSERT INTO order_shoppers (order_id, email, name, phone, country, address)
              VALUES ($1, $19, $20, $21, $22, $23)),
@@ -188,14 +248,23 @@ pub async fn create(
             &s.name,
             &s.phone,
             &checkout.country.as_str(),
-            &address,
+            &address_json,
             &account_id,
+            &checkout.slot,
+            &fee,
+            &codes,
+            &authorized,
+            &allowed,
         ],
     )
     .with_context(reserving.clone())
     .await?;
     // Reserve last, so a hot SKU's row lock is held only until the commit that follows.
-    let warehouses = inventory::warehouse_preference(&app.region, checkout.ship_to);
+    // With a slot, the slot's warehouse is the order's: lines are reserved there only.
+    let warehouses = match &chosen {
+        Some(c) => vec![c.warehouse.clone()],
+        None => inventory::warehouse_preference(&app.region, checkout.ship_to),
+    };
     let ttl = i64::try_from(app.reservation_ttl.as_secs()).unwrap_or(i64::MAX);
     if let Err(shortages) = inventory::reserve(&tx, order_id, &checkout.lines, &warehouses, ttl)
         .with_context(reserving.clone())
@@ -213,6 +282,17 @@ pub async fn create(
             serde_json::to_value(shortages).map_err(anyhow::Error::from)?,
         ));
     }
+    // The slot after the stock (the lock order releases use too): one unit, or slot_full.
+    if let Some(c) = &chosen {
+        let hold = checkout
+            .body
+            .delivery
+            .as_ref()
+            .and_then(|d| d.hold_token.as_deref());
+        delivery::booking::book(&tx, order_id, c, hold)
+            .with_context(reserving.clone())
+            .await?;
+    }
     drop(reserving);
     tx.commit().with_context(app.observe.step("commit")).await?;
     // Give the connection back before waiting on the PSP: `settle` takes its own, and a
@@ -224,7 +304,7 @@ pub async fn create(
         .authorize(
             &provider,
             &derived_key("authorize", &key),
-            quote.total_minor,
+            authorized,
             &quote.currency,
             &checkout.body.payment.token,
         )
@@ -281,18 +361,32 @@ fn check_seen_quote(app: &AppState, checkout: &Checkout, quote: &Quote) -> Resul
         .with("tax_minor", quote.tax_minor))
 }
 
-/// Prices the lines from the catalogue of record; unknown, inactive or foreign SKUs and
-/// SKUs without a price in the region's currency are refused.
+/// A repriced cart and the storefront's rules that bear on the checkout.
+struct Priced {
+    quote: Quote,
+    /// The storefront delivers in slots (it has a template).
+    slots_required: bool,
+    substitutes_by_default: bool,
+    /// The margin authorised above the goods when substitutes are allowed.
+    margin_bp: i32,
+}
+
+/// Prices the lines from the catalogue of record (one query, which also reads the
+/// storefront's rules); unknown, inactive or foreign SKUs and SKUs without a price in the
+/// region's currency are refused.
 async fn reprice(
     tx: &impl GenericClient,
     app: &AppState,
     checkout: &Checkout,
-) -> Result<Quote, ApiError> {
+) -> Result<Priced, ApiError> {
     let skus: Vec<&str> = checkout.lines.iter().map(|(s, _)| s.as_str()).collect();
     let rows = tx
         .query_cached(
-            "SELECT p.sku, p.tax_category, pp.amount_minor
-             FROM products p LEFT JOIN product_prices pp ON pp.sku = p.sku AND pp.currency = $2
+            "SELECT p.sku, p.tax_category, pp.amount_minor,
+                    EXISTS (SELECT 1 FROM slot_templates t WHERE t.storefront = $3),
+                    f.substitutes_by_default, f.substitution_margin_bp
+             FROM products p JOIN storefronts f ON f.id = p.storefront
+             LEFT JOIN product_prices pp ON pp.sku = p.sku AND pp.currency = $2
              WHERE p.sku = ANY($1) AND p.active AND p.storefront = $3",
             &[
                 &skus,
@@ -354,7 +448,11 @@ async fn reprice(
             .as_secs(),
     )
     .unwrap_or(i64::MAX);
-    pricing::quote_with(
+    let first = rows.first();
+    let slots_required = first.is_some_and(|r| r.get::<_, bool>(3));
+    let substitutes_by_default = first.is_some_and(|r| r.get::<_, bool>(4));
+    let margin_bp = first.map_or(0, |r| r.get::<_, i32>(5));
+    let quote = pricing::quote_with(
         &app.region,
         checkout.country,
         &inputs,
@@ -362,7 +460,13 @@ async fn reprice(
         &promotions,
         now,
     )
-    .map_err(promotion_error)
+    .map_err(promotion_error)?;
+    Ok(Priced {
+        quote,
+        slots_required,
+        substitutes_by_default,
+        margin_bp,
+    })
 }
 
 /// A pricing refusal as the shopper's error: promotions by name, anything else unpriceable.
@@ -454,6 +558,7 @@ pub(crate) async fn settle(
                 Status::PendingPayment,
                 Status::PaymentDeclined,
                 "payment declined",
+                "system",
             )
             .await?
             {
@@ -461,6 +566,7 @@ pub(crate) async fn settle(
                 return replay(&client, &key, &stored_hash(&client, &key).await?).await;
             }
             inventory::release(&tx, order_id, "payment declined").await?;
+            delivery::booking::release(&tx, order_id).await?;
             let error = ApiError::user(
                 StatusCode::PAYMENT_REQUIRED,
                 "payment_declined",
@@ -500,6 +606,7 @@ async fn stored_quote(
         subtotal_minor: view.subtotal_minor,
         tax_minor: view.tax_minor,
         discount_minor: view.discount_minor,
+        delivery_fee_minor: view.delivery_fee_minor,
         total_minor: view.total_minor,
         priced: None,
     })

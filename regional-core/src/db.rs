@@ -16,6 +16,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("../migrations/0004_refunds.sql")),
     (5, include_str!("../migrations/0005_accounts.sql")),
     (6, include_str!("../migrations/0006_mail.sql")),
+    (7, include_str!("../migrations/0007_delivery.sql")),
+    (8, include_str!("../migrations/0008_fulfilment.sql")),
 ];
 
 /// The latest schema version this build knows.

@@ -527,7 +527,88 @@ pub async fn seed(
             region.id
         );
     }
+    // Delivery slots last: the demo's orders above are history, placed before slots existed.
+    let slots = seed_delivery(&http, base, token, region).await?;
+    eprintln!("  {}: {slots} delivery slots", region.id);
     Ok(())
+}
+
+/// The demo's delivery: every warehouse delivers to every country of the region, in five
+/// windows a day for a week, 30 orders each, 3.99 EUR (converted) before noon and free after.
+async fn seed_delivery(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    region: &region_config::Region,
+) -> anyhow::Result<usize> {
+    let fee = convert(399, &region.currency)?;
+    let windows: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .flat_map(|day| {
+            [
+                ("08:00", "10:00", fee),
+                ("10:00", "12:00", fee),
+                ("14:00", "16:00", 0),
+                ("18:00", "20:00", 0),
+                ("20:00", "22:00", 0),
+            ]
+            .map(|(start, end, fee_minor)| {
+                json!({"day": day, "start": start, "end": end, "capacity": 30, "fee_minor": fee_minor})
+            })
+        })
+        .collect();
+    let zones: Vec<Value> = region
+        .countries
+        .iter()
+        .map(|c| json!({"country": c.as_str()}))
+        .collect();
+    let mut created = 0;
+    for w in &region.warehouses {
+        let template = json!({
+            "time_zone": time_zone_of(w.country.as_str()), "days_ahead": 7, "hold_minutes": 120,
+            "windows": windows,
+        });
+        for (path, body) in [
+            ("zones", json!({ "zones": zones })),
+            ("slot-template", template),
+        ] {
+            let r = http
+                .put(format!("{base}/v1/admin/warehouses/{}/{path}", w.id))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await?;
+            if !r.status().is_success() {
+                bail!("delivery {path} refused: {}", r.text().await?);
+            }
+            let answer: Value = r.json().await?;
+            created += answer["slots_created"].as_u64().unwrap_or(0) as usize;
+        }
+    }
+    Ok(created)
+}
+
+/// The time zone of a demo warehouse in `country`; UTC where the demo knows none.
+fn time_zone_of(country: &str) -> &'static str {
+    match country {
+        "FR" | "BE" | "LU" => "Europe/Paris",
+        "DE" | "AT" => "Europe/Berlin",
+        "NL" => "Europe/Amsterdam",
+        "IE" => "Europe/Dublin",
+        "ES" => "Europe/Madrid",
+        "PT" => "Europe/Lisbon",
+        "IT" => "Europe/Rome",
+        "FI" => "Europe/Helsinki",
+        "GB" => "Europe/London",
+        "US" => "America/New_York",
+        "CA" => "America/Toronto",
+        "IN" => "Asia/Kolkata",
+        "BR" => "America/Sao_Paulo",
+        "AU" => "Australia/Sydney",
+        "NZ" => "Pacific/Auckland",
+        "KW" => "Asia/Kuwait",
+        _ => "UTC",
+    }
 }
 
 /// Runs the futures concurrently and answers their outputs in order.

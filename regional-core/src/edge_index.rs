@@ -90,7 +90,7 @@ async fn popularity(
         .query_cached(
             "SELECT ol.sku, count(DISTINCT o.id)
              FROM orders o JOIN order_lines ol ON ol.order_id = o.id
-             WHERE o.storefront = $1 AND o.status IN ('confirmed', 'fulfilled')
+             WHERE o.storefront = $1 AND o.status IN ('confirmed', 'picking', 'packed', 'out_for_delivery', 'delivered', 'fulfilled')
              GROUP BY ol.sku",
             &[&storefront],
         )
@@ -109,7 +109,7 @@ pub async fn model(
              FROM orders o
              JOIN order_lines a ON a.order_id = o.id
              JOIN order_lines b ON b.order_id = o.id AND b.sku <> a.sku
-             WHERE o.storefront = $1 AND o.status IN ('confirmed', 'fulfilled')
+             WHERE o.storefront = $1 AND o.status IN ('confirmed', 'picking', 'packed', 'out_for_delivery', 'delivered', 'fulfilled')
              GROUP BY a.sku, b.sku
              HAVING count(DISTINCT a.order_id) >= $2
              ORDER BY a.sku, orders DESC, b.sku",

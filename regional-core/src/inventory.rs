@@ -174,6 +174,97 @@ pub async fn sell(tx: &impl GenericClient, order_id: Uuid) -> Result<(), tokio_p
     end_reservations(tx, order_id, End::Sold, "sell").await
 }
 
+/// Releases `order_id`'s held reservations of SKUs other than `keep` (a picker's earlier
+/// substitutes).
+pub async fn release_except(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    keep: &[&str],
+    reason: &str,
+) -> Result<(), tokio_postgres::Error> {
+    lock_rows(tx, order_id).await?;
+    let rows = tx
+        .query_cached(
+            "UPDATE reservations SET state = 'released'
+             WHERE order_id = $1 AND state = 'held' AND NOT (sku = ANY($2))
+             RETURNING sku, warehouse, quantity",
+            &[&order_id, &keep],
+        )
+        .await?;
+    for row in &rows {
+        let (sku, warehouse, quantity): (String, String, i32) =
+            (row.get(0), row.get(1), row.get(2));
+        move_stock(tx, order_id, &sku, &warehouse, -quantity, 0, reason).await?;
+        outbox::enqueue(tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
+    }
+    Ok(())
+}
+
+/// Packing: of `order_id`'s held reservations, `picked` units per SKU leave the shelf and
+/// the rest are released.
+pub async fn sell_picked(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    picked: &BTreeMap<String, i32>,
+) -> Result<(), tokio_postgres::Error> {
+    lock_rows(tx, order_id).await?;
+    let rows = tx
+        .query_cached(
+            "UPDATE reservations SET state = 'sold'
+             WHERE order_id = $1 AND state = 'held'
+             RETURNING sku, warehouse, quantity",
+            &[&order_id],
+        )
+        .await?;
+    let mut left = picked.clone();
+    let mut rows: Vec<(String, String, i32)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    rows.sort();
+    for (sku, warehouse, quantity) in rows {
+        let remaining = left.entry(sku.clone()).or_default();
+        let sold = (*remaining).min(quantity);
+        *remaining -= sold;
+        move_stock(
+            tx,
+            order_id,
+            &sku,
+            &warehouse,
+            -quantity,
+            -sold,
+            "sell picked",
+        )
+        .await?;
+        if sold < quantity {
+            outbox::enqueue(tx, outbox::STOCK_CHANGED, json!({ "sku": sku })).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One audited change of a stock row: `reserved` and `on_hand` move by the deltas.
+async fn move_stock(
+    tx: &impl GenericClient,
+    order_id: Uuid,
+    sku: &str,
+    warehouse: &str,
+    reserved_delta: i32,
+    on_hand_delta: i32,
+    reason: &str,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute_cached(
+        "WITH s AS (
+             UPDATE stock SET reserved = reserved + $3, on_hand = on_hand + $4
+             WHERE sku = $1 AND warehouse = $2)
+         INSERT INTO stock_movements (sku, warehouse, on_hand_delta, reserved_delta, reason, order_id)
+         VALUES ($1, $2, $4, $3, $5, $6)",
+        &[&sku, &warehouse, &reserved_delta, &on_hand_delta, &reason, &order_id],
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
     Released,

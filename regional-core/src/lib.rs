@@ -24,6 +24,8 @@
 //! - `privacy`: export, erasure and the retention sweeper, with the append-only privacy log.
 //! - `products`: the catalogue of record (merchant API).
 //! - `inventory`: stock, reservations, adjustments.
+//! - `delivery`: zones, slot templates and slots (merchant API), booking a slot's capacity
+//!   at checkout or before the cart, and its edge projection.
 //! - `pricing`: authoritative repricing.
 //! - `promotions`: promo codes (merchant API), published in the pricing rules.
 //! - `checkout`: the checkout saga; `checkout/request.rs` parses the body and the shopper
@@ -31,6 +33,8 @@
 //! - `payments`: the PSP port over HTTP, with retries, breaker and failover.
 //! - `psp_sandbox`: the sandbox PSP server.
 //! - `orders`: the order state machine and order API (get, cancel, fulfil).
+//! - `fulfilment`: picking with substitutions, packing (the picked total priced again and
+//!   captured), out for delivery, delivered (merchant API).
 //! - `refunds`: refunds, once per merchant `Idempotency-Key`, never beyond the capture.
 //! - `mail`: e-mail to shoppers, queued in the causing transaction, sent over SMTP by its
 //!   worker with retries.
@@ -52,9 +56,11 @@ pub mod auth;
 pub mod checkout;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod edge_index;
 pub mod error;
+pub mod fulfilment;
 pub mod inventory;
 pub mod mail;
 pub mod notifications;
@@ -199,6 +205,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy::export_mine))
         .routes(routes!(privacy::erase_mine))
         .routes(routes!(mail::list))
+        .routes(routes!(delivery::admin::put_zones))
+        .routes(routes!(delivery::admin::put_template))
+        .routes(routes!(delivery::admin::list))
+        .routes(routes!(delivery::admin::change))
+        .routes(routes!(delivery::booking::hold))
+        .routes(routes!(fulfilment::put_settings))
+        .routes(routes!(fulfilment::change_status))
+        .routes(routes!(fulfilment::put_picks))
 }
 
 #[derive(utoipa::OpenApi)]
@@ -399,6 +413,10 @@ pub async fn serve(
         state.clone(),
         workers_config.recovery_interval,
         workers_config.recovery_grace,
+    ));
+    workers.spawn(delivery::run(
+        state.clone(),
+        workers_config.recovery_interval,
     ));
     workers.spawn(privacy::run_sweeper(
         state.clone(),

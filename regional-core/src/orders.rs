@@ -2,11 +2,14 @@
 //! `order_transitions`, and the order API.
 //!
 //! ```text
-//! pending_payment ──▶ confirmed ──▶ fulfilled ──▶ refunded / partially_refunded
-//!        │                 │
-//!        ▼                 ▼
-//! payment_declined     cancelled   (pending_payment ──▶ cancelled too, on expiry)
+//! pending_payment ──▶ confirmed ──▶ picking ──▶ packed ──▶ out_for_delivery ──▶ delivered
+//!        │                 │  │         │          └──────────────┴──────────────────┴──▶ refunded /
+//!        ▼                 │  ▼         ▼                                                 partially_refunded
+//! payment_declined         │ cancelled ◀┘   (pending_payment ──▶ cancelled too, on expiry)
+//!                          └──▶ fulfilled ──▶ refunded / partially_refunded (no picking)
 //! ```
+//!
+//! Picking, packing (which captures the picked total) and delivery are [`crate::fulfilment`]'s.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,6 +32,10 @@ use crate::pricing::PricedLine;
 pub enum Status {
     PendingPayment,
     Confirmed,
+    Picking,
+    Packed,
+    OutForDelivery,
+    Delivered,
     Fulfilled,
     Cancelled,
     PaymentDeclined,
@@ -41,6 +48,10 @@ impl Status {
         match self {
             Self::PendingPayment => "pending_payment",
             Self::Confirmed => "confirmed",
+            Self::Picking => "picking",
+            Self::Packed => "packed",
+            Self::OutForDelivery => "out_for_delivery",
+            Self::Delivered => "delivered",
             Self::Fulfilled => "fulfilled",
             Self::Cancelled => "cancelled",
             Self::PaymentDeclined => "payment_declined",
@@ -53,6 +64,10 @@ impl Status {
         [
             Self::PendingPayment,
             Self::Confirmed,
+            Self::Picking,
+            Self::Packed,
+            Self::OutForDelivery,
+            Self::Delivered,
             Self::Fulfilled,
             Self::Cancelled,
             Self::PaymentDeclined,
@@ -69,22 +84,41 @@ impl Status {
         matches!(
             (self, next),
             (PendingPayment, Confirmed | PaymentDeclined | Cancelled)
-                | (Confirmed, Fulfilled | Cancelled)
-                | (Fulfilled, Refunded | PartiallyRefunded)
+                | (Confirmed, Picking | Fulfilled | Cancelled)
+                | (Picking, Packed | Cancelled)
+                | (Packed, OutForDelivery)
+                | (OutForDelivery, Delivered)
+                | (
+                    Packed | OutForDelivery | Delivered | Fulfilled,
+                    Refunded | PartiallyRefunded
+                )
                 | (PartiallyRefunded, Refunded | PartiallyRefunded)
+        )
+    }
+
+    /// Whether the payment has been captured (what a refund needs).
+    pub fn captured(self) -> bool {
+        matches!(
+            self,
+            Self::Packed
+                | Self::OutForDelivery
+                | Self::Delivered
+                | Self::Fulfilled
+                | Self::PartiallyRefunded
         )
     }
 }
 
-/// Moves an order from `from` to `to` if it is still in `from`; records the transition and
-/// queues the shopper's e-mail about it, if any.
-/// Returns false when the order was not in `from` (someone else moved it first).
+/// Moves an order from `from` to `to` if it is still in `from`; records the transition with
+/// who made it (`merchant`, `shopper` or `system`) and queues the shopper's e-mail about it,
+/// if any. Returns false when the order was not in `from` (someone else moved it first).
 pub async fn transition(
     tx: &impl GenericClient,
     order_id: Uuid,
     from: Status,
     to: Status,
     reason: &str,
+    actor: &str,
 ) -> Result<bool, ApiError> {
     if !from.can_become(to) {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -101,9 +135,9 @@ pub async fn transition(
         .await?;
     if n == 1 {
         tx.execute_cached(
-            "INSERT INTO order_transitions (order_id, from_status, to_status, reason)
-             VALUES ($1, $2, $3, $4)",
-            &[&order_id, &from.as_str(), &to.as_str(), &reason],
+            "INSERT INTO order_transitions (order_id, from_status, to_status, reason, actor)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&order_id, &from.as_str(), &to.as_str(), &reason, &actor],
         )
         .await?;
         crate::notifications::order_moved(tx, order_id, to).await?;
@@ -125,12 +159,67 @@ pub struct OrderView {
     pub subtotal_minor: i64,
     pub tax_minor: i64,
     pub discount_minor: i64,
+    /// The delivery slot's fee, included in `total_minor`.
+    pub delivery_fee_minor: i64,
     pub total_minor: i64,
     pub refunded_minor: i64,
+    /// The delivery slot booked, if any.
+    pub slot: Option<OrderSlot>,
+    /// What the PSP authorised: the total, plus the storefront's margin when a line allows
+    /// a substitute.
+    pub authorized_minor: Option<i64>,
+    /// What the PSP captured when the order was packed (or fulfilled).
+    pub captured_minor: Option<i64>,
+    /// Per line, in order: the shopper's substitution choice and what the picker found.
+    pub picking: Vec<LinePicking>,
+    /// The order as packed and charged (empty before): picked lines and substitutes, priced
+    /// again.
+    pub packed_lines: Vec<PackedLine>,
     /// RFC 3339.
     pub created_at: String,
     /// Every transition, oldest first.
     pub history: Vec<Transition>,
+}
+
+/// The delivery slot of an order: local date and times at its warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrderSlot {
+    pub id: Uuid,
+    pub warehouse: String,
+    /// `YYYY-MM-DD`, `HH:MM`, `HH:MM`, local to the warehouse.
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    /// RFC 3339.
+    pub starts_at: String,
+}
+
+/// One line's picking: whether the shopper allowed a substitute, how many were picked
+/// (`None` before the picker recorded it) and the substitute, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LinePicking {
+    pub sku: String,
+    pub quantity: i32,
+    pub substitute_allowed: bool,
+    pub picked: Option<i32>,
+    pub substitute: Option<SubstituteView>,
+}
+
+/// A substitute the picker chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SubstituteView {
+    pub sku: String,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
+}
+
+/// A line of the packed order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PackedLine {
+    #[serde(flatten)]
+    pub line: PricedLine,
+    /// The ordered SKU this substitute stands in for.
+    pub substitute_for: Option<String>,
 }
 
 /// One step of an order's history.
@@ -138,6 +227,8 @@ pub struct OrderView {
 pub struct Transition {
     pub status: String,
     pub reason: String,
+    /// `shopper`, `merchant` or `system`.
+    pub actor: String,
     /// RFC 3339.
     pub at: String,
 }
@@ -150,8 +241,13 @@ pub async fn view(
     let Some(o) = client
         .query_opt_cached(
             "SELECT o.status, o.currency, o.subtotal_minor, o.tax_minor, o.discount_minor,
-                    o.total_minor, o.refunded_minor, o.storefront, o.created_at
-             FROM orders o WHERE o.id = $1",
+                    o.total_minor, o.refunded_minor, o.storefront, o.created_at,
+                    o.delivery_fee_minor, s.id, s.warehouse,
+                    to_char(s.starts_at AT TIME ZONE s.time_zone, 'YYYY-MM-DD'),
+                    to_char(s.starts_at AT TIME ZONE s.time_zone, 'HH24:MI'),
+                    to_char(s.ends_at AT TIME ZONE s.time_zone, 'HH24:MI'), s.starts_at,
+                    o.authorized_minor, o.captured_minor
+             FROM orders o LEFT JOIN delivery_slots s ON s.id = o.slot_id WHERE o.id = $1",
             &[&order_id],
         )
         .await?
@@ -160,14 +256,26 @@ pub async fn view(
     };
     let lines = client
         .query_cached(
-            "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp
-             FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+            "SELECT l.sku, l.quantity, l.unit_price_minor, l.line_total_minor, l.tax_minor,
+                    l.tax_rate_bp, l.substitute_allowed, l.picked, s.sku, s.quantity,
+                    s.unit_price_minor
+             FROM order_lines l
+             LEFT JOIN order_substitutions s ON s.order_id = l.order_id AND s.line_no = l.line_no
+             WHERE l.order_id = $1 ORDER BY l.line_no",
+            &[&order_id],
+        )
+        .await?;
+    let packed = client
+        .query_cached(
+            "SELECT sku, quantity, unit_price_minor, line_total_minor, tax_minor, tax_rate_bp,
+                    substitute_for
+             FROM order_packed_lines WHERE order_id = $1 ORDER BY n",
             &[&order_id],
         )
         .await?;
     let history = client
         .query_cached(
-            "SELECT to_status, reason, at FROM order_transitions WHERE order_id = $1 ORDER BY id",
+            "SELECT to_status, reason, at, actor FROM order_transitions WHERE order_id = $1 ORDER BY id",
             &[&order_id],
         )
         .await?;
@@ -177,22 +285,44 @@ pub async fn view(
         status: o.get(0),
         storefront: o.get(7),
         currency: o.get(1),
-        lines: lines
+        lines: lines.iter().map(priced_line).collect(),
+        picking: lines
             .iter()
-            .map(|l| PricedLine {
+            .map(|l| LinePicking {
                 sku: l.get(0),
                 quantity: l.get(1),
-                unit_price_minor: l.get(2),
-                line_total_minor: l.get(3),
-                tax_minor: l.get(4),
-                tax_rate_bp: u32::try_from(l.get::<_, i32>(5)).unwrap_or_default(),
+                substitute_allowed: l.get(6),
+                picked: l.get(7),
+                substitute: l.get::<_, Option<String>>(8).map(|sku| SubstituteView {
+                    sku,
+                    quantity: l.get(9),
+                    unit_price_minor: l.get(10),
+                }),
             })
             .collect(),
+        packed_lines: packed
+            .iter()
+            .map(|l| PackedLine {
+                line: priced_line(l),
+                substitute_for: l.get(6),
+            })
+            .collect(),
+        authorized_minor: o.get(16),
+        captured_minor: o.get(17),
         subtotal_minor: o.get(2),
         tax_minor: o.get(3),
         discount_minor: o.get(4),
+        delivery_fee_minor: o.get(9),
         total_minor: o.get(5),
         refunded_minor: o.get(6),
+        slot: o.get::<_, Option<Uuid>>(10).map(|id| OrderSlot {
+            id,
+            warehouse: o.get(11),
+            date: o.get(12),
+            start: o.get(13),
+            end: o.get(14),
+            starts_at: o.get::<_, chrono::DateTime<chrono::Utc>>(15).to_rfc3339(),
+        }),
         created_at: created.to_rfc3339(),
         history: history
             .iter()
@@ -201,11 +331,25 @@ pub async fn view(
                 Transition {
                     status: h.get(0),
                     reason: h.get(1),
+                    actor: h.get(3),
                     at: at.to_rfc3339(),
                 }
             })
             .collect(),
     }))
+}
+
+/// A priced line from a row whose first six columns are SKU, quantity, unit price, line
+/// total, tax and tax rate.
+fn priced_line(l: &tokio_postgres::Row) -> PricedLine {
+    PricedLine {
+        sku: l.get(0),
+        quantity: l.get(1),
+        unit_price_minor: l.get(2),
+        line_total_minor: l.get(3),
+        tax_minor: l.get(4),
+        tax_rate_bp: u32::try_from(l.get::<_, i32>(5)).unwrap_or_default(),
+    }
 }
 
 /// Who may act on an order: its shopper (order access token) or its storefront's merchant.
@@ -334,7 +478,10 @@ pub(crate) fn wrong_state(status: Status, action: &str) -> ApiError {
 }
 
 /// The order's current view as a response.
-async fn respond(client: &impl GenericClient, order_id: Uuid) -> Result<Json<OrderView>, ApiError> {
+pub(crate) async fn respond(
+    client: &impl GenericClient,
+    order_id: Uuid,
+) -> Result<Json<OrderView>, ApiError> {
     view(client, order_id)
         .await?
         .map(Json)
@@ -358,6 +505,7 @@ struct Move {
     from: Status,
     to: Status,
     reason: &'static str,
+    actor: &'static str,
     effect: Effect,
 }
 
@@ -379,14 +527,31 @@ async fn settle_and_move(
     };
     let key = derived_key(&m.key_scope, &p.idempotency_key);
     app.payments
-        .settle(provider, payment_id, m.operation, &key, None)
+        // A capture takes the order's total, never the margin authorised above it.
+        .settle(
+            provider,
+            payment_id,
+            m.operation,
+            &key,
+            (m.operation == "capture").then_some(p.total),
+        )
         .await
         .map_err(|e| ApiError::PaymentUnavailable(e.to_string()))?;
     let tx = client.transaction().await?;
-    if transition(&tx, order_id, m.from, m.to, m.reason).await? {
+    if transition(&tx, order_id, m.from, m.to, m.reason, m.actor).await? {
         match m.effect {
-            Effect::ReleaseStock => inventory::release(&tx, order_id, "cancel").await?,
-            Effect::SellStock => inventory::sell(&tx, order_id).await?,
+            Effect::ReleaseStock => {
+                inventory::release(&tx, order_id, "cancel").await?;
+                crate::delivery::booking::release(&tx, order_id).await?;
+            }
+            Effect::SellStock => {
+                inventory::sell(&tx, order_id).await?;
+                tx.execute_cached(
+                    "UPDATE orders SET captured_minor = total_minor WHERE id = $1",
+                    &[&order_id],
+                )
+                .await?;
+            }
         }
     }
     tx.commit().await?;
@@ -414,17 +579,24 @@ pub async fn cancel(
 ) -> Result<Json<OrderView>, ApiError> {
     let order_id = parse_id(&id)?;
     let mut client = app.pool.get().await?;
-    authorise(&client, &headers, order_id).await?;
+    let caller = authorise(&client, &headers, order_id).await?;
     let p = payment_of(&client, order_id, false).await?;
     match p.status {
         Status::Cancelled => respond(&client, order_id).await,
-        Status::Confirmed => {
+        // A shopper may cancel until picking starts; the merchant until it is packed.
+        from @ (Status::Confirmed | Status::Picking)
+            if from == Status::Confirmed || caller == Caller::Merchant =>
+        {
             let m = Move {
                 operation: "void",
                 key_scope: "void".into(),
-                from: Status::Confirmed,
+                from,
                 to: Status::Cancelled,
                 reason: "cancelled; payment voided",
+                actor: match caller {
+                    Caller::Shopper => "shopper",
+                    Caller::Merchant => "merchant",
+                },
                 effect: Effect::ReleaseStock,
             };
             settle_and_move(&app, &mut client, order_id, &p, m).await
@@ -480,6 +652,7 @@ pub async fn fulfil(
                 from: Status::Confirmed,
                 to: Status::Fulfilled,
                 reason: "fulfilled; payment captured",
+                actor: "merchant",
                 effect: Effect::SellStock,
             };
             settle_and_move(&app, &mut client, order_id, &p, m).await

@@ -26,6 +26,9 @@ pub struct AuthorizationRecord {
     /// What has been refunded so far, in minor units.
     #[serde(default)]
     pub refunded_minor: i64,
+    /// What was captured, when less than the authorised amount was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_minor: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

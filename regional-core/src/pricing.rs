@@ -36,6 +36,9 @@ pub struct Quote {
     pub subtotal_minor: i64,
     pub tax_minor: i64,
     pub discount_minor: i64,
+    /// The delivery slot's fee, included in `total_minor`.
+    pub delivery_fee_minor: i64,
+    /// What is charged: the goods (after discounts, with tax) and the delivery fee.
     pub total_minor: i64,
     /// The library's quote, whose canonical text the edge signed; `None` for a quote read
     /// back from a stored order.
@@ -98,6 +101,7 @@ pub fn quote_with(
         subtotal_minor: q.subtotal_minor,
         tax_minor: q.tax_minor,
         discount_minor: q.discount_minor,
+        delivery_fee_minor: 0,
         total_minor: q.total_minor,
         priced: Some(priced),
     })

@@ -354,7 +354,7 @@ pub async fn sweep(app: &AppState) -> Result<Erased, ApiError> {
         .query_cached(
             "SELECT id FROM orders
              WHERE account_id IS NULL AND erased_at IS NULL
-               AND status IN ('fulfilled', 'cancelled', 'payment_declined', 'refunded', 'partially_refunded')
+               AND status IN ('fulfilled', 'delivered', 'cancelled', 'payment_declined', 'refunded', 'partially_refunded')
                AND updated_at < now() - make_interval(days => $1)
              ORDER BY updated_at LIMIT 1000
              FOR UPDATE SKIP LOCKED",

@@ -173,6 +173,7 @@ async fn authorize(
                 amount_minor: body.amount_minor,
                 currency: body.currency.clone(),
                 refunded_minor: 0,
+                captured_minor: None,
             };
             ledger.by_key.insert(key.clone(), id.clone());
             ledger.by_id.insert(
@@ -294,10 +295,23 @@ async fn settle(
     }
     use AuthorizationStatus as S;
     let current = stored.record.status;
-    // Like a real PSP, never refund more than was captured.
-    let refundable = stored.record.amount_minor - stored.record.refunded_minor;
+    // Like a real PSP, never capture more than was authorised (less releases the rest), and
+    // never refund more than was captured.
+    let captured = stored
+        .record
+        .captured_minor
+        .unwrap_or(stored.record.amount_minor);
+    let refundable = captured - stored.record.refunded_minor;
     let refund = body.amount_minor.unwrap_or(refundable);
+    let capture = body.amount_minor.unwrap_or(stored.record.amount_minor);
     let next = match (operation.as_str(), current) {
+        ("capture", S::Authorized) if capture <= 0 || capture > stored.record.amount_minor => {
+            return refuse(
+                StatusCode::CONFLICT,
+                "capture_exceeds_authorisation",
+                "a capture is 1 to the authorised amount",
+            );
+        }
         ("capture", S::Authorized) => S::Captured,
         ("void", S::Authorized) => S::Voided,
         ("refund", S::Captured | S::PartiallyRefunded) if refund <= 0 || refund > refundable => {
@@ -325,6 +339,9 @@ async fn settle(
         stored.record.status = next;
         if operation == "refund" {
             stored.record.refunded_minor += refund;
+        }
+        if operation == "capture" {
+            stored.record.captured_minor = Some(capture);
         }
         stored.record.clone()
     };

@@ -50,7 +50,7 @@ pub async fn round(app: &AppState, grace: Duration) -> Result<usize, ApiError> {
     let grace_secs = grace.as_secs_f64();
     let rows = client
         .query_cached(
-            "SELECT o.id, o.payment_provider, o.payment_key, o.total_minor, o.currency, o.payment_token,
+            "SELECT o.id, o.payment_provider, o.payment_key, coalesce(o.authorized_minor, o.total_minor), o.currency, o.payment_token,
                     NOT EXISTS (SELECT 1 FROM reservations r
                                 WHERE r.order_id = o.id AND r.state = 'held' AND r.expires_at > now())
              FROM orders o
@@ -130,10 +130,12 @@ async fn expire(app: &AppState, order_id: Uuid) -> Result<(), ApiError> {
         Status::PendingPayment,
         Status::Cancelled,
         "reservation expired before payment",
+        "system",
     )
     .await?
     {
         inventory::release(&tx, order_id, "reservation expired").await?;
+        crate::delivery::booking::release(&tx, order_id).await?;
         let body = ApiError::user(
             StatusCode::CONFLICT,
             "checkout_expired",

@@ -171,7 +171,7 @@ async fn claim(
             _ => retry_of = Some((id, row.get::<_, i64>(5))),
         }
     }
-    if !matches!(p.status, Status::Fulfilled | Status::PartiallyRefunded) {
+    if !p.status.captured() {
         return Err(orders::wrong_state(p.status, "refunded"));
     }
     let in_flight: i64 = tx
@@ -263,7 +263,7 @@ async fn complete(
             Status::PartiallyRefunded
         };
         if p.status != to || to == Status::PartiallyRefunded {
-            orders::transition(tx, order_id, p.status, to, "refunded").await?;
+            orders::transition(tx, order_id, p.status, to, "refunded", "merchant").await?;
         }
     }
     let view = orders::view(tx, order_id)

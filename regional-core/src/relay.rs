@@ -11,6 +11,8 @@
 //!    indexes, pricing rules, recommendation model) rebuilt in the same transaction
 //!    (`edge_index`); those with newly confirmed orders at most once per `MODEL_INTERVAL`,
 //!    since that rebuild reads every confirmed order.
+//! 4. Storefronts whose delivery slots changed state get their delivery projection
+//!    (zones and coming slots) rewritten in the same transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -22,6 +24,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::db::Cached;
+use crate::delivery::{self, SLOTS_CHANGED};
 use crate::edge_index::{self, Rebuild};
 use crate::outbox::{ORDER_CONFIRMED, PRODUCT_CHANGED, PROMOTIONS_CHANGED, STOCK_CHANGED};
 
@@ -113,7 +116,22 @@ pub async fn publish_all(
     for storefront in edge_index::storefronts(&client).await? {
         edge_index::publish(&client, redis, region, &storefront, all).await?;
     }
+    for storefront in delivery::projection::storefronts(&client).await? {
+        publish_delivery(&client, redis, region, &storefront).await?;
+    }
     Ok(())
+}
+
+/// Writes the storefront's delivery zones and coming slots.
+async fn publish_delivery(
+    client: &impl GenericClient,
+    redis: &mut redis::aio::MultiplexedConnection,
+    region: &Region,
+    storefront: &str,
+) -> anyhow::Result<()> {
+    let value = delivery::projection::build(client, region, storefront).await?;
+    let key = projections::keys::delivery(region.id.as_str(), storefront);
+    write(redis, &key, &serde_json::to_value(&value)?).await
 }
 
 /// Publishes up to 100 events, then rebuilds, in the same transaction, the derived
@@ -135,6 +153,7 @@ pub async fn publish_batch(
         )
         .await?;
     let mut rebuild: BTreeMap<String, Rebuild> = BTreeMap::new();
+    let mut delivery: BTreeSet<String> = BTreeSet::new();
     for row in &rows {
         let id: Uuid = row.get(0);
         let kind: String = row.get(1);
@@ -145,6 +164,11 @@ pub async fn publish_batch(
             PRODUCT_CHANGED => {
                 if let Some(storefront) = publish_product(&tx, redis, &region.id, sku, id).await? {
                     rebuild.entry(storefront).or_default().catalogue = true;
+                }
+            }
+            SLOTS_CHANGED => {
+                if let Some(storefront) = payload["storefront"].as_str() {
+                    delivery.insert(storefront.to_owned());
                 }
             }
             PROMOTIONS_CHANGED => {
@@ -180,6 +204,9 @@ pub async fn publish_batch(
     let published = async {
         for (storefront, what) in rebuild {
             edge_index::publish(&tx, redis, region, &storefront, what).await?;
+        }
+        for storefront in &delivery {
+            publish_delivery(&tx, redis, region, storefront).await?;
         }
         tx.commit().await?;
         anyhow::Ok(())

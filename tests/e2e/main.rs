@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod delivery;
 mod harness;
 mod pages;
 mod regions;

@@ -108,6 +108,21 @@ pub mod native {
             super::cross(&answer)
         }
 
+        pub fn delivery_slots(
+            scope: &Scope,
+            country: &str,
+            postal_code: Option<&str>,
+        ) -> Result<Vec<DeliverySlot>, CatalogueError> {
+            let answer = ::catalogue::logic::delivery_slots(
+                super::kv(),
+                &super::cross(scope),
+                country,
+                postal_code,
+                ::catalogue::logic::unix_now(),
+            );
+            super::cross(&answer)
+        }
+
         pub fn search(
             scope: &Scope,
             query: &str,

@@ -217,6 +217,50 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     )
 }
 
+/// A `YYYY-MM-DD` date for people: `Tuesday 8 December`; the text itself if it is not one.
+pub fn format_date(date: &str) -> String {
+    const DAYS: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (Some(Some(y)), Some(Some(m)), Some(Some(d))) = (parts.next(), parts.next(), parts.next())
+    else {
+        return date.to_owned();
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return date.to_owned();
+    }
+    // Sakamoto's day of the week (0 = Sunday).
+    const T: [i64; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+    let y2 = if m < 3 { y - 1 } else { y };
+    let weekday = (y2 + y2 / 4 - y2 / 100 + y2 / 400 + T[(m - 1) as usize] + d).rem_euclid(7);
+    format!(
+        "{} {d} {}",
+        DAYS[weekday as usize],
+        MONTHS[(m - 1) as usize]
+    )
+}
+
 /// A storefront's component overrides: each replaces one theming component. `None` keeps
 /// the shipped one. See web/README.md for the contract.
 #[derive(Clone, Copy, Default)]
@@ -284,6 +328,14 @@ pub fn use_site() -> Site {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_with_their_weekday() {
+        assert_eq!(format_date("2026-12-08"), "Tuesday 8 December");
+        assert_eq!(format_date("2027-01-01"), "Friday 1 January");
+        assert_eq!(format_date("2028-02-29"), "Tuesday 29 February");
+        assert_eq!(format_date("tomorrow"), "tomorrow");
+    }
 
     #[test]
     fn the_home_region_comes_from_the_country_header_then_the_cookie_then_the_fallback() {

@@ -1,5 +1,6 @@
 //! The catalogue's calls over any key-value store.
 
+use projections::delivery::Delivery;
 use projections::kv::Kv;
 use projections::model::{CategoryIndex, PricingRules};
 use projections::{
@@ -8,7 +9,8 @@ use projections::{
 };
 
 use crate::bindings::exports::meridian::catalogue::catalogue::{
-    CatalogueError, Category, Facet, Listing, PageRequest, SearchHit, SearchResults, Sort, TagFacet,
+    CatalogueError, Category, DeliverySlot, Facet, Listing, PageRequest, SearchHit, SearchResults,
+    SlotState, Sort, TagFacet,
 };
 use crate::bindings::meridian::types::types::{
     Money, ProductDetail, ProductSummary, Scope, StockHint as Hint,
@@ -26,6 +28,13 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const MAX_TAG: usize = 64;
 
 type Result<T> = std::result::Result<T, CatalogueError>;
+
+/// Seconds since the Unix epoch by the host's clock.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
 
 fn bad(message: impl Into<String>) -> CatalogueError {
     CatalogueError::BadRequest(message.into())
@@ -120,6 +129,53 @@ pub fn product(kv: &impl Kv, scope: &Scope, sku: &str) -> Result<ProductDetail> 
         tax_category: product.tax_category.clone(),
         stock: stock_hint(stock.as_ref()),
     })
+}
+
+/// The coming delivery slots for an address in `country` (and `postal_code`, when given),
+/// by date and time; slots starting at or before `now` (Unix seconds) are left out.
+pub fn delivery_slots(
+    kv: &impl Kv,
+    scope: &Scope,
+    country: &str,
+    postal_code: Option<&str>,
+    now: i64,
+) -> Result<Vec<DeliverySlot>> {
+    check_scope(scope)?;
+    let country =
+        shopper_input::Country::parse(country).map_err(|e| bad(format!("country: {e}")))?;
+    let postal_code = postal_code
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| shopper_input::PostalCode::parse(p, country))
+        .transpose()
+        .map_err(|e| bad(format!("postal-code: {e}")))?;
+    let key = keys::delivery(&scope.region, &scope.storefront);
+    let value = kv.get(&key).map_err(store_failed)?;
+    let Some(delivery) = decode_opt::<Delivery>(&key, value.as_ref())? else {
+        return Ok(Vec::new());
+    };
+    Ok(delivery
+        .slots_for(
+            country.as_str(),
+            postal_code.as_ref().map(|p| p.as_str()),
+            now,
+        )
+        .into_iter()
+        .map(|s| DeliverySlot {
+            id: s.id.clone(),
+            date: s.date.clone(),
+            start: s.start.clone(),
+            end: s.end.clone(),
+            fee: Money {
+                minor: s.fee_minor,
+                currency: delivery.currency.clone(),
+            },
+            state: match s.state {
+                projections::delivery::SlotState::Available => SlotState::Available,
+                projections::delivery::SlotState::FewLeft => SlotState::FewLeft,
+                projections::delivery::SlotState::Full => SlotState::Full,
+            },
+        })
+        .collect())
 }
 
 /// The storefront's categories; empty before anything is published.

@@ -22,7 +22,7 @@ pub mod bindings {
 }
 
 use bindings::exports::meridian::catalogue::catalogue::{
-    CatalogueError, Category, Guest, Listing, PageRequest, SearchResults,
+    CatalogueError, Category, DeliverySlot, Guest, Listing, PageRequest, SearchResults,
 };
 use bindings::meridian::types::types::{ProductDetail, Scope};
 use kv_binding::HostKv;
@@ -63,6 +63,20 @@ impl Guest for Component {
         request: PageRequest,
     ) -> Result<SearchResults, CatalogueError> {
         logic::search(&open()?, &scope, &query, category.as_deref(), request)
+    }
+
+    fn delivery_slots(
+        scope: Scope,
+        country: String,
+        postal_code: Option<String>,
+    ) -> Result<Vec<DeliverySlot>, CatalogueError> {
+        logic::delivery_slots(
+            &open()?,
+            &scope,
+            &country,
+            postal_code.as_deref(),
+            logic::unix_now(),
+        )
     }
 }
 

@@ -57,6 +57,11 @@ pub fn model_index(region: &str, storefront: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/model-index")
 }
 
+/// The storefront's delivery zones and coming slots.
+pub fn delivery(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/delivery")
+}
+
 /// A cart. Carts are edge state, not projections, but share the key space.
 pub fn cart(region: &str, storefront: &str, id: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/cart/{id}")

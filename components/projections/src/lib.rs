@@ -20,6 +20,7 @@
 //!
 //! - `keys`: every key, in one place.
 //! - `model`: the value types and their format version.
+//! - `delivery`: delivery zones and slots, and the zone rule checkout shares.
 //! - `text`: normalisation of text into search terms (case, accents, simple plurals).
 //! - `search`: building postings and ranking them with BM25.
 //! - `build`: every derived projection of one storefront from its products.
@@ -27,6 +28,7 @@
 //! - `fixtures` (feature `fixtures`): a product and pricing rules for tests.
 
 pub mod build;
+pub mod delivery;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod keys;

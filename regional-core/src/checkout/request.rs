@@ -32,6 +32,19 @@ pub struct Body {
     pub(super) quote: Option<SeenQuote>,
     pub(super) shopper: Shopper,
     pub(super) payment: Payment,
+    /// The delivery slot. Required when the storefront has slot templates.
+    #[serde(default)]
+    pub(super) delivery: Option<DeliveryChoice>,
+}
+
+/// The delivery slot chosen, and the shopper's hold on it if they reserved it before the
+/// cart (`POST /v1/slot-holds`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryChoice {
+    pub(super) slot_id: String,
+    #[serde(default)]
+    pub(super) hold_token: Option<String>,
 }
 
 /// The part of an edge quote that proves what the shopper saw.
@@ -49,6 +62,10 @@ pub struct SeenQuote {
 pub struct Line {
     pub(super) sku: String,
     pub(super) quantity: i64,
+    /// Whether the picker may substitute what is missing; the storefront's default when
+    /// left out.
+    #[serde(default)]
+    pub(super) substitute: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -88,6 +105,10 @@ pub(super) struct Checkout {
     pub(super) ship_to: CountryCode,
     /// (sku, quantity), sorted by SKU.
     pub(super) lines: Vec<(String, i32)>,
+    /// Per SKU, the shopper's substitution choice, if they made one.
+    pub(super) substitutes: std::collections::BTreeMap<String, bool>,
+    /// The delivery slot chosen, if any.
+    pub(super) slot: Option<uuid::Uuid>,
 }
 
 /// Refuses prices sent by the client before anything else looks at the lines: prices are
@@ -199,6 +220,7 @@ pub(super) fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
     }
     let mut seen = BTreeSet::new();
     let mut lines = Vec::new();
+    let mut substitutes = std::collections::BTreeMap::new();
     for line in &body.lines {
         if !crate::products::valid_sku(&line.sku) {
             return Err(ApiError::unprocessable("unknown_sku", "no such product")
@@ -213,6 +235,9 @@ pub(super) fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
         let quantity = i32::try_from(line.quantity)
             .map_err(|_| ApiError::field("lines", "quantity out of range"))?;
         lines.push((line.sku.clone(), quantity));
+        if let Some(choice) = line.substitute {
+            substitutes.insert(line.sku.clone(), choice);
+        }
     }
     lines.sort();
     if body.promo_codes.len() > 5 {
@@ -245,11 +270,30 @@ pub(super) fn parse(app: &AppState, raw: &Value) -> Result<Checkout, ApiError> {
             "a PSP token (tok_…); card numbers are never accepted",
         ));
     }
+    let slot = body
+        .delivery
+        .as_ref()
+        .map(|d| d.slot_id.parse())
+        .transpose()
+        .map_err(|_| ApiError::field("delivery.slot_id", "a delivery slot's id"))?;
+    if body
+        .delivery
+        .as_ref()
+        .and_then(|d| d.hold_token.as_deref())
+        .is_some_and(|t| t.is_empty() || t.len() > 128)
+    {
+        return Err(ApiError::field(
+            "delivery.hold_token",
+            "the token of a slot hold",
+        ));
+    }
     Ok(Checkout {
         body,
         country,
         ship_to,
         lines,
+        substitutes,
+        slot,
     })
 }
 

@@ -7,7 +7,8 @@ use crate::bindings::Quote;
 use crate::bindings::meridian::types::types::Cart;
 use crate::components::{Csrf, PriceTag};
 use crate::http::{Response, field, random_token, valid_token};
-use crate::services::{cart, pricing};
+use crate::services::catalogue::{DeliverySlot, SlotState};
+use crate::services::{cart, catalogue, pricing};
 use crate::site::{self};
 
 pub(crate) fn checkout_page(
@@ -29,7 +30,30 @@ pub(crate) fn checkout_page(
     }
     let quote = ctx.quote(&cart, ctx.promo().as_deref()).ok();
     let countries = countries_of(ctx.site.region);
-    ctx.page(status, "Checkout", "", move || view(form, quote, countries))
+    let slots = delivery_slots(ctx, &form);
+    let lines: Vec<(String, String)> = cart
+        .lines
+        .iter()
+        .map(|l| {
+            let title = catalogue::product(&ctx.scope, &l.sku)
+                .map_or_else(|_| l.sku.clone(), |p| p.summary.title);
+            (l.sku.clone(), format!("{} × {title}", l.quantity))
+        })
+        .collect();
+    ctx.page(status, "Checkout", "", move || {
+        view(form, quote, countries, slots, lines)
+    })
+}
+
+/// The coming delivery slots for the form's country and postal code, from the edge's
+/// projection; empty when the storefront publishes none (or the code is not yet valid).
+fn delivery_slots(ctx: &Ctx, form: &CheckoutForm) -> Vec<DeliverySlot> {
+    let country = form.value("country");
+    let postal = form.value("postal_code");
+    let postal = Some(postal.trim()).filter(|p| !p.is_empty());
+    catalogue::delivery_slots(&ctx.scope, &country, postal)
+        .or_else(|_| catalogue::delivery_slots(&ctx.scope, &country, None))
+        .unwrap_or_default()
 }
 
 /// A new checkout form's values: a signed-in shopper's name, e-mail and default address,
@@ -174,6 +198,10 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
             crate::routes::cart::view(crate::routes::cart::CartView::default())
         });
     };
+    // "Show delivery slots" re-renders the form with the slots for the address typed.
+    if field(&values, "intent") == Some("slots") {
+        return checkout_page(ctx, Some(cart), form_of(kept, attempt), 200);
+    }
     let errors = validate(ctx, &kept);
     let form =
         |problem: Option<String>, errors: Vec<(String, String)>, attempt: String| CheckoutForm {
@@ -229,6 +257,25 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
         },
         "payment": {"method": "card", "token": value("token")},
     });
+    let mut body = body;
+    if let Some(slot) = optional("slot_id") {
+        body["delivery"] = serde_json::json!({ "slot_id": slot });
+    }
+    // The form states each line's choice (a box per line, ticked for "substitute"); a post
+    // without the choices leaves them to the storefront's default.
+    if field(&kept, "choices").is_some() {
+        let allowed: Vec<&str> = kept
+            .iter()
+            .filter(|(k, _)| k == "substitute")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if let Some(lines) = body["lines"].as_array_mut() {
+            for line in lines {
+                let sku = line["sku"].as_str().unwrap_or("").to_owned();
+                line["substitute"] = serde_json::json!(allowed.contains(&sku.as_str()));
+            }
+        }
+    }
     // A signed-in shopper's order joins their account.
     let auth = ctx.session.as_ref().map(|s| format!("Bearer {s}"));
     let mut headers = vec![
@@ -260,8 +307,11 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
         }
     };
     let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+    // A refusal is `{"error": {"code", "message", "field"?}}`; a confirmation is flat.
+    let error = json.get("error").unwrap_or(&json);
     let text = |k: &str| {
         json.get(k)
+            .or_else(|| error.get(k))
             .and_then(|v| v.as_str())
             .unwrap_or("")
             .to_owned()
@@ -277,6 +327,19 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
             ctx.set(LAST_ORDER_COOKIE, &format!("{attempt}.{id}.{token}"), 3600);
             ctx.finish(Response::redirect(&format!("/orders/{id}?token={token}")))
         }
+        409 if matches!(text("code").as_str(), "slot_full" | "slot_started") => checkout_page(
+            ctx,
+            Some(cart),
+            form(
+                None,
+                vec![(
+                    "slot_id".to_owned(),
+                    "That delivery slot is no longer available. Please choose another.".to_owned(),
+                )],
+                random_token(),
+            ),
+            409,
+        ),
         409 if matches!(text("code").as_str(), "price_changed" | "quote_expired") => checkout_page(
             ctx,
             Some(cart),
@@ -288,11 +351,14 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
             409,
         ),
         _ => {
-            let message = json
+            let message = error
                 .get("message")
                 .and_then(|m| m.as_str())
                 .unwrap_or("the checkout was refused");
-            let field_name = json.get("field").and_then(|f| f.as_str()).map(str::to_owned);
+            let field_name = error
+                .get("field")
+                .and_then(|f| f.as_str())
+                .map(str::to_owned);
             let errors = field_name
                 .and_then(|f| f.rsplit('.').next().map(str::to_owned))
                 .map(|f| vec![(f, message.to_owned())])
@@ -304,6 +370,15 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
                 if status >= 500 { 503 } else { 422 },
             )
         }
+    }
+}
+
+fn form_of(values: Vec<(String, String)>, attempt: String) -> CheckoutForm {
+    CheckoutForm {
+        values,
+        errors: Vec::new(),
+        problem: None,
+        attempt,
     }
 }
 
@@ -351,7 +426,116 @@ pub(crate) fn text_field(
     .into_any()
 }
 
-pub fn view(form: CheckoutForm, quote: Option<Quote>, countries: Vec<(String, String)>) -> AnyView {
+/// The delivery slots, by day: a radio per slot with its times and fee; full slots are
+/// shown, disabled. Nothing when the storefront has no slots for the address.
+fn slot_choice(form: &CheckoutForm, slots: Vec<DeliverySlot>) -> AnyView {
+    let chosen = form.value("slot_id");
+    let error = form
+        .error("slot_id")
+        .map(|e| view! { <p class="field-error" id="slot_id-error" role="alert">{e}</p> });
+    let mut days: Vec<(String, Vec<DeliverySlot>)> = Vec::new();
+    for slot in slots {
+        match days.last_mut() {
+            Some((date, list)) if *date == slot.date => list.push(slot),
+            _ => days.push((slot.date.clone(), vec![slot])),
+        }
+    }
+    if days.is_empty() && error.is_none() {
+        return ().into_any();
+    }
+    let days = days
+        .into_iter()
+        .map(|(date, slots)| {
+            let options = slots
+                .into_iter()
+                .map(|s| {
+                    let id = format!("slot-{}", s.id);
+                    let full = s.state == SlotState::Full;
+                    let fee = if s.fee.minor == 0 {
+                        "free".to_owned()
+                    } else {
+                        site::format_money(s.fee.minor, &s.fee.currency)
+                    };
+                    let state = match s.state {
+                        SlotState::Available => "",
+                        SlotState::FewLeft => " · few left",
+                        SlotState::Full => " · full",
+                    };
+                    let checked = !full && s.id == chosen;
+                    let label = format!("{}–{} · {fee}{state}", s.start, s.end);
+                    view! {
+                        <div class="slot" data-state=format!("{:?}", s.state).to_lowercase()>
+                            <input type="radio" id=id.clone() name="slot_id" value=s.id.clone()
+                                checked=checked disabled=full aria-describedby="slot_id-error"/>
+                            " "<label for=id>{label}</label>
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="slot-day">
+                    <h3>{site::format_date(&date)}</h3>
+                    {options}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="slots">
+            <legend>"Delivery slot"</legend>
+            {error}
+            <p class="hint">"Slots for the address above. "
+                <button type="submit" name="intent" value="slots" formnovalidate=true>"Show slots for this address"</button>
+            </p>
+            {days}
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// Per line of the cart, whether a substitute may replace it if it is unavailable: ticked
+/// unless the shopper unticked it on a form sent back to them.
+fn substitute_choice(form: &CheckoutForm, lines: Vec<(String, String)>) -> AnyView {
+    let sent = !form.value("choices").is_empty();
+    let allowed: Vec<String> = form
+        .values
+        .iter()
+        .filter(|(k, _)| k == "substitute")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let boxes = lines
+        .into_iter()
+        .map(|(sku, label)| {
+            let id = format!("substitute-{sku}");
+            let checked = !sent || allowed.contains(&sku);
+            view! {
+                <div class="substitute">
+                    <input type="checkbox" id=id.clone() name="substitute" value=sku checked=checked/>
+                    " "<label for=id>{label}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="substitutes">
+            <legend>"If something is unavailable"</legend>
+            <input type="hidden" name="choices" value="1"/>
+            <p class="hint">"Ticked items may be replaced by a similar product; you pay for what we pick."</p>
+            {boxes}
+        </fieldset>
+    }
+    .into_any()
+}
+
+pub fn view(
+    form: CheckoutForm,
+    quote: Option<Quote>,
+    countries: Vec<(String, String)>,
+    slots: Vec<DeliverySlot>,
+    lines: Vec<(String, String)>,
+) -> AnyView {
+    let slots = slot_choice(&form, slots);
+    let substitutes = substitute_choice(&form, lines);
     let problem = form
         .problem
         .clone()
@@ -412,6 +596,8 @@ pub fn view(form: CheckoutForm, quote: Option<Quote>, countries: Vec<(String, St
                     {country_error}
                 </div>
             </fieldset>
+            {slots}
+            {substitutes}
             <fieldset>
                 <legend>"Payment (sandbox)"</legend>
                 {tokens}

@@ -292,3 +292,47 @@ fn categories_are_listed_and_empty_before_publication() {
     assert_eq!(slugs, ["bakery", "produce"]);
     assert!(categories(&MemoryKv::new(), &scope()).unwrap().is_empty());
 }
+
+#[test]
+fn delivery_slots_are_those_of_the_warehouses_serving_the_address_and_still_to_come() {
+    let kv = MemoryKv::new();
+    assert_eq!(
+        delivery_slots(&kv, &scope(), "FR", None, 0),
+        Ok(Vec::new()),
+        "nothing published: no slots"
+    );
+    kv.set(
+        &keys::delivery("eu-west", "grocer"),
+        br#"{"v":1,"currency":"EUR","warehouses":[
+            {"warehouse":"paris","zones":[{"country":"FR","postal_prefixes":["75"]}],
+             "slots":[{"id":"a","date":"2026-12-08","start":"08:00","end":"10:00","starts_at":100,"fee_minor":399,"state":"available"},
+                      {"id":"b","date":"2026-12-08","start":"18:00","end":"20:00","starts_at":200,"fee_minor":0,"state":"full"}]},
+            {"warehouse":"berlin","zones":[{"country":"DE"}],
+             "slots":[{"id":"c","date":"2026-12-08","start":"09:00","end":"11:00","starts_at":150,"fee_minor":250,"state":"few_left"}]}]}"#,
+    )
+    .unwrap();
+    let paris = delivery_slots(&kv, &scope(), "FR", Some("75011"), 150).unwrap();
+    assert_eq!(paris.len(), 1, "slot a has started");
+    assert_eq!(paris[0].id, "b");
+    assert_eq!(paris[0].state, SlotState::Full);
+    assert_eq!(paris[0].fee.currency, "EUR");
+    assert!(
+        delivery_slots(&kv, &scope(), "FR", None, 0)
+            .unwrap()
+            .is_empty()
+    );
+    let berlin = delivery_slots(&kv, &scope(), "de", None, 0).unwrap();
+    assert_eq!(
+        (berlin[0].id.as_str(), berlin[0].state),
+        ("c", SlotState::FewLeft)
+    );
+    assert_eq!(berlin[0].fee.minor, 250);
+    assert!(matches!(
+        delivery_slots(&kv, &scope(), "France", None, 0),
+        Err(CatalogueError::BadRequest(_))
+    ));
+    assert!(matches!(
+        delivery_slots(&kv, &scope(), "FR", Some("75/01"), 0),
+        Err(CatalogueError::BadRequest(_))
+    ));
+}

@@ -1,0 +1,291 @@
+//! A grocery order from slot to doorstep, at the edge: a merchant's template at a core
+//! becomes slots on the storefront's checkout page (by day, with fees); the shopper books
+//! one with "substitute if unavailable" ticked; the merchant picks with one substitute and
+//! one missing line, packs (the picked total is captured), sends it out and delivers it; the
+//! shopper sees each step on the order page and in their e-mail (read from the core's SMTP
+//! receiver); a slot that fills shows as full to the next shopper. On the Corner Shop in
+//! us-east, so the other walks' storefronts keep checking out without slots.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::harness::*;
+
+/// A core's SMTP receiver.
+struct Mail {
+    dir: std::path::PathBuf,
+}
+
+impl Mail {
+    fn of(core: &Core) -> Self {
+        Self {
+            dir: core.mailbox.clone(),
+        }
+    }
+
+    /// Waits up to 20 s for a message to `to` holding `needle`.
+    async fn wait_for(&self, to: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = regional_core::audit::maildir_messages(&self.dir)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| String::from_utf8_lossy(&m).into_owned())
+                .find(|m| m.contains(&format!("To: {to}")) && m.contains(needle));
+            if let Some(m) = found {
+                return m;
+            }
+            assert!(Instant::now() < deadline, "no mail to {to} with {needle:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The first slot of a checkout page that is not full.
+fn open_slot(page: &str) -> Option<String> {
+    regional_core::audit::first_open_slot(page)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_missing_line() {
+    let world = world();
+    let us = world.core("us-east");
+    let sku = "SLOT-APPLE";
+    let (pear, quince) = ("SLOT-PEAR", "SLOT-QUINCE");
+    for (s, title, price) in [
+        (sku, "Slot apples", 199),
+        (pear, "Slot pears", 249),
+        (quince, "Slot quinces", 229),
+    ] {
+        let p = product(s, title, "produce", price, &["fruit"]);
+        seed_as(us, CORNER_TOKEN, &p, 20, "us-nj-1").await;
+    }
+    let http = reqwest::Client::new();
+    let r = http
+        .put(format!("{}/v1/admin/fulfilment-settings", us.url))
+        .bearer_auth(CORNER_TOKEN)
+        .json(&json!({"substitutes_by_default": true, "substitution_margin_bp": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let windows: Vec<_> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .flat_map(|day| {
+            [("09:00", "11:00", 599), ("17:00", "19:00", 0)].map(|(start, end, fee)| {
+                json!({"day": day, "start": start, "end": end, "capacity": 5, "fee_minor": fee})
+            })
+        })
+        .collect();
+    for (path, body) in [
+        ("zones", json!({"zones": [{"country": "US"}]})),
+        (
+            "slot-template",
+            json!({"time_zone": "America/New_York", "days_ahead": 3, "windows": windows}),
+        ),
+    ] {
+        let r = http
+            .put(format!("{}/v1/admin/warehouses/us-nj-1/{path}", us.url))
+            .bearer_auth(CORNER_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    // The aisle is rebuilt with the storefront's pricing rules: the edge then quotes as
+    // the core prices.
+    until_published(
+        &format!("{}/c/produce", world.edge),
+        &[("x-meridian-country", "US"), ("host", "corner.localhost")],
+        "Slot apples",
+    )
+    .await;
+
+    let shopper = Shopper::new(&world.edge, "US").on_host("corner.localhost");
+    let (_, page) = shopper.get(&format!("/p/{sku}")).await;
+    let csrf = hidden(&page, "csrf");
+    for (s, quantity) in [(sku, "2"), (pear, "1")] {
+        let form = [("sku", s), ("quantity", quantity), ("csrf", &csrf)];
+        let (status, _, _) = shopper.post("/cart/add", &form).await;
+        assert_eq!(status, 303);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let form = loop {
+        let (status, form) = shopper.get("/checkout").await;
+        assert_eq!(status, 200, "{form}");
+        if form.contains("Delivery slot") {
+            break form;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no slots on the checkout page: {form}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        form.contains("5.99 USD") && form.contains("free"),
+        "fees: {form}"
+    );
+    // "Substitute if unavailable" is offered per line, ticked.
+    for s in [sku, pear] {
+        assert!(
+            form.contains(&format!("value=\"{s}\" checked")),
+            "{s}: {form}"
+        );
+    }
+    let slot = open_slot(&form).expect("an open slot");
+    let attempt = hidden(&form, "attempt");
+    let mut fields = vec![
+        ("csrf", csrf.clone()),
+        ("attempt", attempt),
+        ("name", "Sam Slotter".to_owned()),
+        ("email", "slot-walk@shopper.invalid".to_owned()),
+        ("line1", "5 Orchard Road".to_owned()),
+        ("city", "Newark".to_owned()),
+        ("postal_code", "07102".to_owned()),
+        ("country", "US".to_owned()),
+        ("token", "tok_approve".to_owned()),
+        ("choices", "1".to_owned()),
+        ("substitute", sku.to_owned()),
+        ("substitute", pear.to_owned()),
+    ];
+    // Without a slot: refused next to the slot list, nothing placed.
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, page) = shopper.post("/checkout", &borrowed).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("id=\"slot_id-error\""), "{page}");
+    fields.push(("slot_id", slot.clone()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, page) = shopper.post("/checkout", &borrowed).await;
+    assert_eq!(status, 303, "{page}");
+    let location = location.unwrap();
+    let (_, order) = shopper.get(&location).await;
+    assert!(order.contains("class=\"delivery\""), "{order}");
+    assert!(order.contains("Delivery: "), "{order}");
+    let id = location
+        .trim_start_matches("/orders/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mail = Mail::of(us);
+    mail.wait_for("slot-walk@shopper.invalid", "is confirmed")
+        .await;
+
+    // The picking app: one apple of two found (no substitute), the pear replaced by a quince.
+    let admin = |path: &str| format!("{}/v1/admin/orders/{id}/{path}", us.url);
+    let step = |to: &'static str| {
+        let http = http.clone();
+        let url = admin("status");
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(CORNER_TOKEN)
+                .json(&json!({ "status": to }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{to}: {}", r.text().await.unwrap());
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    step("picking").await;
+    let r = http
+        .put(admin("picks"))
+        .bearer_auth(CORNER_TOKEN)
+        .json(&json!({"lines": [
+            {"sku": sku, "picked": 1},
+            {"sku": pear, "picked": 0, "substitute": {"sku": quince, "quantity": 1}},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let packed = step("packed").await;
+    let captured = packed["captured_minor"].as_i64().unwrap();
+    assert_eq!(captured, packed["total_minor"].as_i64().unwrap());
+    let goods: i64 = packed["packed_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line_total_minor"].as_i64().unwrap() + l["tax_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        captured,
+        goods + packed["delivery_fee_minor"].as_i64().unwrap()
+    );
+    let psp: serde_json::Value = http
+        .get(format!("{}/v1/authorizations", world.psp))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let capture = psp["authorizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["authorization"]["captured_minor"] == captured)
+        .expect("the PSP captured the picked total");
+    assert!(capture["authorization"]["amount_minor"].as_i64().unwrap() > captured);
+    let changes = mail
+        .wait_for("slot-walk@shopper.invalid", "Changes to your order")
+        .await;
+    assert!(
+        changes.contains(&format!("{pear}: not available; 1 x {quince} instead")),
+        "{changes}"
+    );
+    let (_, order) = shopper.get(&location).await;
+    assert!(order.contains("data-status=\"packed\""), "{order}");
+    assert!(order.contains("Changes from picking"), "{order}");
+    assert!(order.contains(&format!("{sku}: 1 of 2 found")), "{order}");
+    for (to, subject, shows) in [
+        ("out_for_delivery", "is out for delivery", "on its way"),
+        ("delivered", "was delivered", "Delivered."),
+    ] {
+        step(to).await;
+        mail.wait_for("slot-walk@shopper.invalid", subject).await;
+        let (_, order) = shopper.get(&location).await;
+        assert!(order.contains(shows), "{order}");
+    }
+
+    // The merchant fills the slot to its bookings; the next shopper sees it full.
+    let r = http
+        .patch(format!("{}/v1/admin/slots/{slot}", us.url))
+        .bearer_auth(CORNER_TOKEN)
+        .json(&json!({"capacity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let next = Shopper::new(&world.edge, "US").on_host("corner.localhost");
+    let (_, page) = next.get(&format!("/p/{sku}")).await;
+    let csrf = hidden(&page, "csrf");
+    next.post(
+        "/cart/add",
+        &[("sku", sku), ("quantity", "1"), ("csrf", &csrf)],
+    )
+    .await;
+    let marker = format!("value=\"{slot}\"");
+    loop {
+        let (_, form) = next.get("/checkout").await;
+        let tag = form
+            .split(&marker)
+            .nth(1)
+            .and_then(|rest| rest.split('>').next())
+            .unwrap_or_default()
+            .to_owned();
+        if tag.contains("disabled") {
+            assert_ne!(open_slot(&form).as_deref(), Some(slot.as_str()));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slot never showed as full: {form}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
