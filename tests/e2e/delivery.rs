@@ -136,6 +136,25 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         );
     }
     let slot = open_slot(&form).expect("an open slot");
+    // The shopper holds the slot first, on the delivery page (as before filling a cart);
+    // checkout then has it chosen, and keeps the hold rather than taking a second place.
+    let (status, page) = shopper.get("/delivery").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("value=\"{slot}\"")), "{page}");
+    let (status, held, page) = shopper
+        .post(
+            "/delivery",
+            &[("csrf", &csrf), ("slot_id", &slot), ("postal_code", "")],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let (_, page) = shopper.get(&held.unwrap()).await;
+    assert!(page.contains("Held for you"), "{page}");
+    let (_, form) = shopper.get("/checkout").await;
+    assert!(
+        form.contains(&format!("value=\"{slot}\" checked")),
+        "the held slot is chosen: {form}"
+    );
     let attempt = hidden(&form, "attempt");
     let mut fields = vec![
         ("csrf", csrf.clone()),
@@ -170,6 +189,23 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         .next()
         .unwrap()
         .to_owned();
+    let booked: serde_json::Value = http
+        .get(format!("{}/v1/admin/slots", us.url))
+        .bearer_auth(CORNER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let booked = booked["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == slot.as_str())
+        .unwrap()["booked"]
+        .clone();
+    assert_eq!(booked, 1, "the hold became the order's place");
     let mail = Mail::of(us);
     mail.wait_for("slot-walk@shopper.invalid", "is confirmed")
         .await;

@@ -288,6 +288,8 @@ fn route(ctx: &mut Ctx, segments: &[&str], cart: Option<Cart>) -> Response {
             200,
         ),
         ("POST", ["checkout"]) => crate::routes::checkout::checkout(ctx, cart),
+        ("GET", ["delivery"]) => crate::routes::delivery::delivery_page(ctx, None, 200),
+        ("POST", ["delivery"]) => crate::routes::delivery::hold(ctx),
         ("GET", ["orders", id]) => crate::routes::order::order(ctx, id),
         ("GET", ["region"]) => crate::routes::region::region_page(ctx),
         ("POST", ["region"]) => crate::routes::region::choose_region(ctx),

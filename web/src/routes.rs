@@ -10,6 +10,7 @@
 //! | `GET /p/{sku}`, `GET /images/{file}` | [`product`] |
 //! | `GET /cart`, `POST /cart/{action}` | [`cart`] |
 //! | `GET /checkout`, `POST /checkout` | [`checkout`] |
+//! | `GET /delivery`, `POST /delivery` (hold a slot before the cart) | [`delivery`] |
 //! | `GET /orders/{id}` | [`order`] |
 //! | `/account/...` (sign-up, sign-in, account, orders, addresses, privacy) | [`account`] |
 //! | `GET /region`, `POST /region` | [`region`] |
@@ -21,6 +22,7 @@ pub mod account;
 pub mod aisle;
 pub mod cart;
 pub mod checkout;
+pub mod delivery;
 pub mod errors;
 pub mod home;
 pub mod order;

@@ -225,7 +225,7 @@ pub fn view(view_data: CartView) -> AnyView {
             <button type="submit">"Apply"</button>
         </form>
         {summary}
-        <p><a class="button" href="/checkout">"Go to checkout"</a></p>
+        <p><a class="button" href="/checkout">"Go to checkout"</a>" "<a href="/delivery">"Delivery slots"</a></p>
         <RecommendationRail title="You may also need" id="also" items=view_data.also/>
     }
     .into_any()

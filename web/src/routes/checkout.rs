@@ -27,6 +27,10 @@ pub(crate) fn checkout_page(
     }
     if form.values.is_empty() {
         form.values = prefill(ctx);
+        // A slot held before the cart is the one chosen.
+        if let Some((slot, _)) = crate::routes::delivery::held(ctx) {
+            form.values.push(("slot_id".to_owned(), slot));
+        }
     }
     let quote = ctx.quote(&cart, ctx.promo().as_deref()).ok();
     let countries = countries_of(ctx.site.region);
@@ -259,7 +263,11 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
     });
     let mut body = body;
     if let Some(slot) = optional("slot_id") {
-        body["delivery"] = serde_json::json!({ "slot_id": slot });
+        // The hold on this slot, when the shopper reserved it before the cart.
+        let hold = crate::routes::delivery::held(ctx)
+            .filter(|(held, _)| *held == slot)
+            .map(|(_, token)| token);
+        body["delivery"] = serde_json::json!({ "slot_id": slot, "hold_token": hold });
     }
     // The form states each line's choice (a box per line, ticked for "substitute"); a post
     // without the choices leaves them to the storefront's default.
@@ -325,6 +333,8 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
                 ctx.set(PROMO_COOKIE, "", 0);
             }
             ctx.set(LAST_ORDER_COOKIE, &format!("{attempt}.{id}.{token}"), 3600);
+            // The held slot now belongs to the order.
+            ctx.set(crate::routes::delivery::SLOT_COOKIE, "", 0);
             ctx.finish(Response::redirect(&format!("/orders/{id}?token={token}")))
         }
         409 if matches!(text("code").as_str(), "slot_full" | "slot_started") => checkout_page(
@@ -350,6 +360,33 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
             ),
             409,
         ),
+        // Lines the warehouse (the slot's, when one is chosen) cannot fill: named, with what
+        // the shopper can do, before anything is paid.
+        409 if text("code") == "out_of_stock" => {
+            let short: Vec<String> = error["lines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| {
+                    format!(
+                        "{} (you asked for {}, {} can be delivered)",
+                        l["sku"].as_str().unwrap_or(""),
+                        l["requested"].as_i64().unwrap_or(0),
+                        l["available"].as_i64().unwrap_or(0)
+                    )
+                })
+                .collect();
+            let problem = format!(
+                "Some items cannot be delivered in the quantity asked: {}. Change them in your cart, or choose another delivery slot. Nothing was charged.",
+                short.join("; ")
+            );
+            checkout_page(
+                ctx,
+                Some(cart),
+                form(Some(problem), Vec::new(), random_token()),
+                409,
+            )
+        }
         _ => {
             let message = error
                 .get("message")
@@ -486,6 +523,7 @@ fn slot_choice(form: &CheckoutForm, slots: Vec<DeliverySlot>) -> AnyView {
             {error}
             <p class="hint">"Slots for the address above. "
                 <button type="submit" name="intent" value="slots" formnovalidate=true>"Show slots for this address"</button>
+                " "<a href="/delivery">"Hold a slot"</a>
             </p>
             {days}
         </fieldset>
