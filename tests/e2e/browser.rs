@@ -11,7 +11,7 @@ fn walk(edge: &str, sku: &str, mode: &str) -> String {
     node("walk.mjs", &[edge, sku, mode])
 }
 
-fn node(script: &str, args: &[&str]) -> String {
+pub(crate) fn node(script: &str, args: &[&str]) -> String {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),

@@ -12,6 +12,38 @@ use serde_json::json;
 
 use crate::harness::*;
 
+/// The picking app moves order `id` at `core` to `to`; answers the order.
+async fn step(http: &reqwest::Client, core: &Core, id: &str, to: &str) -> serde_json::Value {
+    let r = http
+        .post(format!("{}/v1/admin/orders/{id}/status", core.url))
+        .bearer_auth(CORNER_TOKEN)
+        .json(&json!({ "status": to }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{to}: {}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+/// The picking app picks order `id` with `picks` and packs it; answers the packed order.
+async fn pick_and_pack(
+    http: &reqwest::Client,
+    core: &Core,
+    id: &str,
+    picks: &serde_json::Value,
+) -> serde_json::Value {
+    step(http, core, id, "picking").await;
+    let r = http
+        .put(format!("{}/v1/admin/orders/{id}/picks", core.url))
+        .bearer_auth(CORNER_TOKEN)
+        .json(picks)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    step(http, core, id, "packed").await
+}
+
 /// A core's SMTP receiver.
 struct Mail {
     dir: std::path::PathBuf,
@@ -211,35 +243,11 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         .await;
 
     // The picking app: one apple of two found (no substitute), the pear replaced by a quince.
-    let admin = |path: &str| format!("{}/v1/admin/orders/{id}/{path}", us.url);
-    let step = |to: &'static str| {
-        let http = http.clone();
-        let url = admin("status");
-        async move {
-            let r = http
-                .post(url)
-                .bearer_auth(CORNER_TOKEN)
-                .json(&json!({ "status": to }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200, "{to}: {}", r.text().await.unwrap());
-            r.json::<serde_json::Value>().await.unwrap()
-        }
-    };
-    step("picking").await;
-    let r = http
-        .put(admin("picks"))
-        .bearer_auth(CORNER_TOKEN)
-        .json(&json!({"lines": [
-            {"sku": sku, "picked": 1},
-            {"sku": pear, "picked": 0, "substitute": {"sku": quince, "quantity": 1}},
-        ]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let packed = step("packed").await;
+    let picks = json!({"lines": [
+        {"sku": sku, "picked": 1},
+        {"sku": pear, "picked": 0, "substitute": {"sku": quince, "quantity": 1}},
+    ]});
+    let packed = pick_and_pack(&http, us, &id, &picks).await;
     let captured = packed["captured_minor"].as_i64().unwrap();
     assert_eq!(captured, packed["total_minor"].as_i64().unwrap());
     let goods: i64 = packed["packed_lines"]
@@ -282,17 +290,87 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         ("out_for_delivery", "is out for delivery", "on its way"),
         ("delivered", "was delivered", "Delivered."),
     ] {
-        step(to).await;
+        step(&http, us, &id, to).await;
         mail.wait_for("slot-walk@shopper.invalid", subject).await;
         let (_, order) = shopper.get(&location).await;
         assert!(order.contains(shows), "{order}");
     }
 
+    // The same shopper's part in Chromium, with and without JavaScript: hold a slot on the
+    // delivery page, fill the cart, check out with substitutes allowed; after picking, the
+    // order page shows what changed and what was charged.
+    let port = world.edge.rsplit(':').next().unwrap();
+    let corner = format!("http://corner.localhost:{port}");
+    for mode in ["nojs", "js"] {
+        let email = format!("chromium-{mode}@shopper.invalid");
+        let args = [&corner, mode, "buy", &email, sku, pear].map(str::to_owned);
+        let out = tokio::task::spawn_blocking(move || {
+            crate::browser::node("fulfilment.mjs", &args.each_ref().map(String::as_str))
+        })
+        .await
+        .unwrap();
+        let bought: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        let order = bought["order"].as_str().unwrap().to_owned();
+        let id = order
+            .trim_start_matches("/orders/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let packed = pick_and_pack(&http, us, &id, &picks).await;
+        for to in ["out_for_delivery", "delivered"] {
+            step(&http, us, &id, to).await;
+        }
+        mail.wait_for(&email, "Changes to your order").await;
+        mail.wait_for(&email, "was delivered").await;
+        let args = [&corner, mode, "read", &order].map(str::to_owned);
+        let out = tokio::task::spawn_blocking(move || {
+            crate::browser::node("fulfilment.mjs", &args.each_ref().map(String::as_str))
+        })
+        .await
+        .unwrap();
+        let text = serde_json::from_str::<serde_json::Value>(out.trim()).unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(text.contains("Delivered."), "{mode}: {text}");
+        assert!(
+            text.contains(&format!("{sku}: 1 of 2 found")),
+            "{mode}: {text}"
+        );
+        assert!(
+            text.contains(&format!("{pear}: not available; 1 × {quince} instead")),
+            "{mode}: {text}"
+        );
+        assert_eq!(packed["captured_minor"], packed["total_minor"], "{packed}");
+        let charged = packed["captured_minor"].as_i64().unwrap();
+        assert!(
+            text.contains(&format!("{}.{:02} USD", charged / 100, charged % 100)),
+            "{mode}: {text}"
+        );
+    }
+
     // The merchant fills the slot to its bookings; the next shopper sees it full.
+    let listed: serde_json::Value = http
+        .get(format!("{}/v1/admin/slots", us.url))
+        .bearer_auth(CORNER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let booked = listed["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == slot.as_str())
+        .unwrap()["booked"]
+        .clone();
     let r = http
         .patch(format!("{}/v1/admin/slots/{slot}", us.url))
         .bearer_auth(CORNER_TOKEN)
-        .json(&json!({"capacity": 1}))
+        .json(&json!({ "capacity": booked }))
         .send()
         .await
         .unwrap();

@@ -641,7 +641,7 @@ pub fn view(
                 {tokens}
                 {token_error}
             </fieldset>
-            <button type="submit">"Place order"</button>
+            <button type="submit" class="place-order">"Place order"</button>
         </form>
     }
     .into_any()
