@@ -42,36 +42,10 @@ fn main() {
         let p = product(sku, "Benchmark berries", "produce", 399, &["fruit"]);
         seed_as(us, CORNER_TOKEN, &p, 10_000, "us-nj-1").await;
         let http = reqwest::Client::new();
-        let windows: Vec<_> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-            .iter()
-            .map(|day| json!({"day": day, "start": "23:00", "end": "23:59", "capacity": 1, "fee_minor": 0}))
-            .collect();
-        for (path, body) in [
-            ("zones", json!({"zones": [{"country": "US"}]})),
-            ("slot-template", json!({"time_zone": "America/New_York", "days_ahead": 3, "windows": windows})),
-        ] {
-            let r = http
-                .put(format!("{}/v1/admin/warehouses/us-nj-1/{path}", us.url))
-                .bearer_auth(CORNER_TOKEN)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        }
-        let listed: serde_json::Value = http
-            .get(format!("{}/v1/admin/slots", us.url))
-            .bearer_auth(CORNER_TOKEN)
-            .send()
+        corner_delivers(us, "us-nj-1", "US", "America/New_York", &[("23:00", "23:59", 1, 0)]).await;
+        let slot = corner_slots(us)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let slot = listed["slots"]
-            .as_array()
-            .unwrap()
-            .iter()
+            .into_iter()
             .find(|s| s["started"] == false)
             .unwrap()["id"]
             .as_str()

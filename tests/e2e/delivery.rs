@@ -12,6 +12,16 @@ use serde_json::json;
 
 use crate::harness::*;
 
+/// How many places of `slot` at `core` are held or booked.
+async fn booked_of(core: &Core, slot: &str) -> i64 {
+    corner_slots(core)
+        .await
+        .iter()
+        .find(|s| s["id"] == slot)
+        .and_then(|s| s["booked"].as_i64())
+        .unwrap()
+}
+
 /// The picking app moves order `id` at `core` to `to`; answers the order.
 async fn step(http: &reqwest::Client, core: &Core, id: &str, to: &str) -> serde_json::Value {
     let r = http
@@ -102,30 +112,14 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let windows: Vec<_> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .flat_map(|day| {
-            [("09:00", "11:00", 599), ("17:00", "19:00", 0)].map(|(start, end, fee)| {
-                json!({"day": day, "start": start, "end": end, "capacity": 5, "fee_minor": fee})
-            })
-        })
-        .collect();
-    for (path, body) in [
-        ("zones", json!({"zones": [{"country": "US"}]})),
-        (
-            "slot-template",
-            json!({"time_zone": "America/New_York", "days_ahead": 3, "windows": windows}),
-        ),
-    ] {
-        let r = http
-            .put(format!("{}/v1/admin/warehouses/us-nj-1/{path}", us.url))
-            .bearer_auth(CORNER_TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    }
+    corner_delivers(
+        us,
+        "us-nj-1",
+        "US",
+        "America/New_York",
+        &[("09:00", "11:00", 5, 599), ("17:00", "19:00", 5, 0)],
+    )
+    .await;
     // The aisle is rebuilt with the storefront's pricing rules: the edge then quotes as
     // the core prices.
     until_published(
@@ -221,22 +215,7 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         .next()
         .unwrap()
         .to_owned();
-    let booked: serde_json::Value = http
-        .get(format!("{}/v1/admin/slots", us.url))
-        .bearer_auth(CORNER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let booked = booked["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == slot.as_str())
-        .unwrap()["booked"]
-        .clone();
+    let booked = booked_of(us, &slot).await;
     assert_eq!(booked, 1, "the hold became the order's place");
     let mail = Mail::of(us);
     mail.wait_for("slot-walk@shopper.invalid", "is confirmed")
@@ -351,22 +330,7 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
     }
 
     // The merchant fills the slot to its bookings; the next shopper sees it full.
-    let listed: serde_json::Value = http
-        .get(format!("{}/v1/admin/slots", us.url))
-        .bearer_auth(CORNER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let booked = listed["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == slot.as_str())
-        .unwrap()["booked"]
-        .clone();
+    let booked = booked_of(us, &slot).await;
     let r = http
         .patch(format!("{}/v1/admin/slots/{slot}", us.url))
         .bearer_auth(CORNER_TOKEN)

@@ -618,3 +618,58 @@ pub async fn wait_for_edge_key(key: &str, needle: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Gives the Corner Shop's `warehouse` at `core` its delivery: all of `country`, and every
+/// day the `windows` (start, end, capacity, fee in minor units), local to `time_zone`, three
+/// days ahead.
+pub async fn corner_delivers(
+    core: &Core,
+    warehouse: &str,
+    country: &str,
+    time_zone: &str,
+    windows: &[(&str, &str, i32, i64)],
+) {
+    let windows: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .flat_map(|day| {
+            windows.iter().map(move |(start, end, capacity, fee)| {
+                json!({"day": day, "start": start, "end": end, "capacity": capacity, "fee_minor": fee})
+            })
+        })
+        .collect();
+    let http = reqwest::Client::new();
+    for (path, body) in [
+        ("zones", json!({"zones": [{"country": country}]})),
+        (
+            "slot-template",
+            json!({"time_zone": time_zone, "days_ahead": 3, "windows": windows}),
+        ),
+    ] {
+        let r = http
+            .put(format!(
+                "{}/v1/admin/warehouses/{warehouse}/{path}",
+                core.url
+            ))
+            .bearer_auth(CORNER_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+}
+
+/// The Corner Shop's slots at `core`, as its merchant sees them (with counts; started ones
+/// too, marked `started`).
+pub async fn corner_slots(core: &Core) -> Vec<Value> {
+    let listed: Value = reqwest::Client::new()
+        .get(format!("{}/v1/admin/slots", core.url))
+        .bearer_auth(CORNER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["slots"].as_array().unwrap().clone()
+}
