@@ -188,6 +188,7 @@ async fn main() {
         otlp_endpoint: None,
         smtp_url: None,
         mail_from: "Meridian <no-reply@meridian.invalid>".to_owned(),
+        mail_senders: Vec::new(),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

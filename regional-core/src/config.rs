@@ -64,6 +64,30 @@ impl std::str::FromStr for MerchantToken {
     }
 }
 
+/// A storefront's own sender of shoppers' e-mail: `STOREFRONT=NAME <ADDRESS>`.
+#[derive(Debug, Clone)]
+pub struct MailSender {
+    pub storefront: String,
+    pub mailbox: String,
+}
+
+impl std::str::FromStr for MailSender {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (storefront, mailbox) = s
+            .split_once('=')
+            .ok_or("expected STOREFRONT=NAME <ADDRESS>".to_owned())?;
+        let mailbox = mailbox.trim();
+        mailbox
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("{mailbox:?} is not a mailbox: {e}"))?;
+        Ok(Self {
+            storefront: storefront.trim().to_owned(),
+            mailbox: mailbox.to_owned(),
+        })
+    }
+}
+
 /// Everything `regional-core serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -116,6 +140,14 @@ pub struct Config {
         default_value = "Meridian <no-reply@meridian.invalid>"
     )]
     pub mail_from: String,
+    /// Storefronts' own senders, `STOREFRONT=NAME <ADDRESS>`, separated by `;`; others send
+    /// under their theme's name at `--mail-from`'s address.
+    #[arg(
+        long = "mail-sender",
+        env = "MERIDIAN_MAIL_SENDERS",
+        value_delimiter = ';'
+    )]
+    pub mail_senders: Vec<MailSender>,
     /// Database pool size.
     #[arg(long, env = "MERIDIAN_DB_POOL", default_value_t = 32)]
     pub db_pool_size: usize,

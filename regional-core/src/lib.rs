@@ -36,6 +36,7 @@
 //! - `fulfilment`: picking with substitutions, packing (the picked total priced again and
 //!   captured), out for delivery, delivered (merchant API).
 //! - `refunds`: refunds, once per merchant `Idempotency-Key`, never beyond the capture.
+//! - `brand`: a storefront's e-mail letterhead and sender, from its theme.
 //! - `mail`: e-mail to shoppers, queued in the causing transaction, sent over SMTP by its
 //!   worker with retries.
 //! - `notifications`: the e-mail a shopper gets when their order is confirmed, cancelled or
@@ -53,6 +54,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod brand;
 pub mod checkout;
 pub mod config;
 pub mod db;

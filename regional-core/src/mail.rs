@@ -157,8 +157,11 @@ pub struct SmtpConfig {
     /// `smtp://host:port` (plain, for a local relay), `smtp://host:port?tls=required`
     /// (STARTTLS) or `smtps://host:port`, with `user:password@` when the relay wants it.
     pub url: crate::config::Secret,
-    /// The sender, e.g. `Meridian Grocer <orders@grocer.example>`.
+    /// The default sender, e.g. `Meridian <no-reply@meridian.invalid>`: a storefront
+    /// without its own sends under its theme's name at this address.
     pub from: String,
+    /// Storefronts' own senders: (storefront, mailbox).
+    pub senders: Vec<(String, String)>,
     /// The region, in every `Message-ID` (`<id@region.meridian>`).
     pub region: String,
 }
@@ -167,6 +170,7 @@ pub struct SmtpConfig {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    senders: std::collections::BTreeMap<String, Mailbox>,
     region: String,
 }
 
@@ -188,31 +192,49 @@ impl Mailer {
             .from
             .parse()
             .with_context(|| format!("MERIDIAN_MAIL_FROM {:?} is not a mailbox", config.from))?;
+        let senders = config
+            .senders
+            .iter()
+            .map(|(storefront, mailbox)| {
+                let mailbox: Mailbox = mailbox.parse().with_context(|| {
+                    format!("the sender of {storefront}, {mailbox:?}, is not a mailbox")
+                })?;
+                anyhow::Ok((storefront.clone(), mailbox))
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             transport,
             from,
+            senders,
             region: config.region.clone(),
         })
     }
 
+    /// The message, from the storefront's sender, its HTML in the storefront's letterhead.
     fn message(
         &self,
         id: Uuid,
+        storefront: &str,
         to: &str,
         subject: &str,
         text: &str,
         html: &str,
     ) -> anyhow::Result<Message> {
+        let html = match crate::brand::Brand::of(storefront) {
+            Some(brand) => brand.letter(html),
+            None => html.to_owned(),
+        };
         Message::builder()
             .message_id(Some(format!("<{id}@{}.meridian>", self.region)))
-            .from(self.from.clone())
+            .from(crate::brand::Brand::sender(
+                storefront,
+                &self.senders,
+                &self.from,
+            ))
             .to(to.parse().context("the recipient is not a mailbox")?)
             .subject(subject)
             .header(header::MIME_VERSION_1_0)
-            .multipart(MultiPart::alternative_plain_html(
-                text.to_owned(),
-                html.to_owned(),
-            ))
+            .multipart(MultiPart::alternative_plain_html(text.to_owned(), html))
             .context("the message could not be built")
     }
 }
@@ -232,7 +254,8 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
     let tx = client.transaction().await?;
     let due = tx
         .query_cached(
-            "SELECT id, to_address, subject, text_body, html_body, attempts, order_id, kind
+            "SELECT id, to_address, subject, text_body, html_body, attempts, order_id, kind,
+                    storefront
              FROM outgoing_mail
              WHERE state = 'queued' AND next_attempt_at <= now()
              ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED",
@@ -260,7 +283,8 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
         };
         let outcome = match content {
             Some((to, subject, text, html)) => {
-                match mailer.message(id, &to, &subject, &text, &html) {
+                let storefront: String = row.get(8);
+                match mailer.message(id, &storefront, &to, &subject, &text, &html) {
                     Ok(message) => mailer
                         .transport
                         .send(message)

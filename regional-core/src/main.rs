@@ -164,6 +164,11 @@ async fn main() -> anyhow::Result<()> {
                 .map(|url| regional_core::mail::SmtpConfig {
                     url,
                     from: config.mail_from.clone(),
+                    senders: config
+                        .mail_senders
+                        .iter()
+                        .map(|s| (s.storefront.clone(), s.mailbox.clone()))
+                        .collect(),
                     region: config.region.to_string(),
                 });
             regional_core::serve(listener, state, workers, shutdown()).await

@@ -213,6 +213,7 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
         otlp_endpoint: Some(otlp.to_owned()),
         smtp_url: Some(Secret::new(&smtp_url)),
         mail_from: "Meridian <no-reply@meridian.invalid>".to_owned(),
+        mail_senders: Vec::new(),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();
@@ -227,6 +228,7 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
         .map(|url| regional_core::mail::SmtpConfig {
             url,
             from: config.mail_from.clone(),
+            senders: Vec::new(),
             region: region.to_owned(),
         });
     tokio::spawn(regional_core::serve(

@@ -254,6 +254,10 @@ async fn a_picked_order_with_a_substitute_and_a_missing_line_is_charged_what_was
     );
     assert!(changes.contains(&format!("1 x {c} instead")), "{changes}");
     assert!(changes.contains("6.80 EUR"), "{changes}");
+    // From the storefront's name, in its letterhead (its theme's primary colour).
+    assert!(changes.contains("From: \"Meridian Grocer\""), "{changes}");
+    let unfolded = changes.replace("=\r\n", "").replace("=\n", "");
+    assert!(unfolded.contains("#1a6b3c"), "{changes}");
 
     for (next, subject) in [
         ("out_for_delivery", "is out for delivery"),

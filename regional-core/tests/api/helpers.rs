@@ -283,6 +283,7 @@ pub async fn start_core(
         otlp_endpoint: None,
         smtp_url: options.smtp_url.as_deref().map(Secret::new),
         mail_from: "Meridian Grocer <orders@grocer.test>".to_owned(),
+        mail_senders: Vec::new(),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();
@@ -305,6 +306,7 @@ pub async fn start_core(
             .map(|url| regional_core::mail::SmtpConfig {
                 url,
                 from: config.mail_from.clone(),
+                senders: Vec::new(),
                 region: options.region.to_owned(),
             }),
         mail_interval: Duration::from_millis(50),

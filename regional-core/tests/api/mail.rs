@@ -34,6 +34,10 @@ async fn a_relay_that_is_down_is_retried_and_the_message_keeps_its_id() {
     let config = regional_core::mail::SmtpConfig {
         url: regional_core::config::Secret::new(&url),
         from: "Meridian <orders@grocer.test>".to_owned(),
+        senders: vec![(
+            "grocer".to_owned(),
+            "Fresh Grocer <hello@grocer.example>".to_owned(),
+        )],
         region: "eu-west".to_owned(),
     };
     let down = regional_core::mail::Mailer::new(&config).unwrap();
@@ -78,6 +82,8 @@ async fn a_relay_that_is_down_is_retried_and_the_message_keeps_its_id() {
         message.contains(&format!("Message-ID: <{id}@eu-west.meridian>")),
         "{message}"
     );
+    // From the storefront's own sender.
+    assert!(message.contains("hello@grocer.example>"), "{message}");
     assert!(
         message.contains("Content-Type: text/plain") && message.contains("Content-Type: text/html")
     );
