@@ -270,17 +270,34 @@ pub async fn create(
         .with_context(reserving.clone())
         .await?
     {
-        meridian_telemetry::fail(&reserving, "out_of_stock");
-        // Dropping the transaction rolls back the key, the order and every reservation.
-        return Err(ApiError::user(
-            StatusCode::CONFLICT,
-            "out_of_stock",
-            "some items are not available in the quantity asked",
-        )
-        .with(
-            "lines",
-            serde_json::to_value(shortages).map_err(anyhow::Error::from)?,
-        ));
+        // Lines short in the warehouse go ahead only when the shopper, shown them, asked to
+        // order anyway and allowed each a substitute: what there is stays reserved, and the
+        // picker substitutes the rest.
+        let substitutable = |sku: &str| {
+            quote
+                .lines
+                .iter()
+                .zip(&allowed)
+                .any(|(l, a)| l.sku == sku && *a)
+        };
+        if !(checkout.body.allow_short && shortages.iter().all(|s| substitutable(&s.sku))) {
+            meridian_telemetry::fail(&reserving, "out_of_stock");
+            let lines: Vec<Value> = shortages
+                .iter()
+                .map(|s| {
+                    serde_json::json!({"sku": s.sku, "requested": s.requested,
+                                       "available": s.available,
+                                       "substitute_allowed": substitutable(&s.sku)})
+                })
+                .collect();
+            // Dropping the transaction rolls back the key, the order and every reservation.
+            return Err(ApiError::user(
+                StatusCode::CONFLICT,
+                "out_of_stock",
+                "some items are not available in the quantity asked",
+            )
+            .with("lines", Value::Array(lines)));
+        }
     }
     // The slot after the stock (the lock order releases use too): one unit, or slot_full.
     if let Some(c) = &chosen {

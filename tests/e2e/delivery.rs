@@ -329,6 +329,56 @@ async fn a_grocery_order_goes_from_slot_to_doorstep_with_a_substitute_and_a_miss
         );
     }
 
+    // A line the slot's warehouse cannot fill is named before payment, with the choice to
+    // order anyway when the shopper allowed it a substitute.
+    let figs = "SLOT-FIGS";
+    let p = product(figs, "Slot figs", "produce", 450, &["fruit"]);
+    seed_as(us, CORNER_TOKEN, &p, 1, "us-nj-1").await;
+    until_published(
+        &format!("{}/p/{figs}", world.edge),
+        &[("x-meridian-country", "US"), ("host", "corner.localhost")],
+        "Only 1 left",
+    )
+    .await;
+    let short = Shopper::new(&world.edge, "US").on_host("corner.localhost");
+    let (_, page) = short.get(&format!("/p/{figs}")).await;
+    let csrf = hidden(&page, "csrf");
+    let form = [("sku", figs), ("quantity", "3"), ("csrf", csrf.as_str())];
+    assert_eq!(short.post("/cart/add", &form).await.0, 303);
+    let (_, form) = short.get("/checkout").await;
+    let slot_now = open_slot(&form).unwrap();
+    let mut fields = vec![
+        ("csrf", csrf.clone()),
+        ("attempt", hidden(&form, "attempt")),
+        ("name", "Fig Fancier".to_owned()),
+        ("email", "fig-walk@shopper.invalid".to_owned()),
+        ("line1", "7 Orchard Road".to_owned()),
+        ("city", "Newark".to_owned()),
+        ("postal_code", "07102".to_owned()),
+        ("country", "US".to_owned()),
+        ("token", "tok_approve".to_owned()),
+        ("slot_id", slot_now),
+        ("choices", "1".to_owned()),
+        ("substitute", figs.to_owned()),
+    ];
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, page) = short.post("/checkout", &borrowed).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(
+        page.contains(&format!("{figs} (you asked for 3, 1 can be delivered)")),
+        "{page}"
+    );
+    assert!(
+        page.contains("Order anyway: substitute what is missing"),
+        "{page}"
+    );
+    fields[1].1 = hidden(&page, "attempt");
+    fields.push(("allow_short", "1".to_owned()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, page) = short.post("/checkout", &borrowed).await;
+    assert_eq!(status, 303, "{page}");
+    assert!(location.unwrap().starts_with("/orders/"));
+
     // The merchant fills the slot to its bookings; the next shopper sees it full.
     let booked = booked_of(us, &slot).await;
     let r = http

@@ -35,6 +35,10 @@ pub struct Body {
     /// The delivery slot. Required when the storefront has slot templates.
     #[serde(default)]
     pub(super) delivery: Option<DeliveryChoice>,
+    /// Order even if lines are short in the warehouse (an `out_of_stock` answer named them),
+    /// when each allows a substitute: the picker substitutes what is missing.
+    #[serde(default)]
+    pub(super) allow_short: bool,
 }
 
 /// The delivery slot chosen, and the shopper's hold on it if they reserved it before the

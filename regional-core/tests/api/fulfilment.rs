@@ -368,3 +368,62 @@ async fn a_substitute_beyond_the_authorisation_is_refused_and_picking_can_be_can
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_the_warehouse_cannot_fill_is_named_and_ordered_anyway_only_with_a_substitute() {
+    let app = spawn_app(Options::default()).await;
+    let (plenty, scarce, other) = (sku(), sku(), sku());
+    app.seed(&plenty, 200, 10).await;
+    app.seed(&scarce, 300, 1).await;
+    app.seed(&other, 250, 10).await;
+    let body = |substitute: bool, allow_short: bool| {
+        let mut b = checkout_body("DE", "EUR", &plenty, 1, "tok_approve");
+        b["lines"] = json!([
+            {"sku": plenty, "quantity": 1},
+            {"sku": scarce, "quantity": 3, "substitute": substitute},
+        ]);
+        b["allow_short"] = json!(allow_short);
+        b
+    };
+    let before = app.table_counts().await;
+    let r = app.checkout(&key(), &body(true, false)).await;
+    assert_eq!(r.status(), 409);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "out_of_stock");
+    let short = &err["error"]["lines"][0];
+    assert_eq!(
+        (
+            short["sku"].as_str(),
+            short["requested"].as_i64(),
+            short["available"].as_i64()
+        ),
+        (Some(scarce.as_str()), Some(3), Some(1))
+    );
+    assert_eq!(short["substitute_allowed"], true);
+    // Asking to order anyway is refused for a line with no substitute allowed.
+    let r = app.checkout(&key(), &body(false, true)).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(app.table_counts().await, before, "refusals wrote nothing");
+    // With a substitute allowed, the order goes ahead holding what there is.
+    let r = app.checkout(&key(), &body(true, true)).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let placed: Value = r.json().await.unwrap();
+    assert_eq!(app.stock_row(&scarce).await, (1, 1));
+    let id = placed["order_id"].as_str().unwrap();
+    assert_eq!(status(&app, id, "picking").await.status(), 200);
+    let r = picks(
+        &app,
+        id,
+        &json!({"lines": [{"sku": scarce, "picked": 1, "substitute": {"sku": other, "quantity": 2}}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = status(&app, id, "packed").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let packed: Value = r.json().await.unwrap();
+    // 2.00 + 1 × 3.00 + 2 × 2.50 = 10.00 EUR, within the 11.00 EUR authorised (no margin
+    // is set: the exact amount).
+    assert_eq!(packed["captured_minor"], 1_000);
+    assert_eq!(app.stock_row(&scarce).await, (0, 0));
+    assert_eq!(app.stock_row(&other).await, (8, 0));
+}

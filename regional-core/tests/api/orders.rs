@@ -215,7 +215,12 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
             1,
             "trial {trial}: {a:?} {b:?}"
         );
-        assert!(statuses.contains(&422), "trial {trial}: {a:?} {b:?}");
+        // The other is refused: 422 (more than is left), or 409 when the 900 finished first
+        // and the order is refunded in full.
+        assert!(
+            statuses.contains(&422) || statuses.contains(&409),
+            "trial {trial}: {a:?} {b:?}"
+        );
         let view: Value = app
             .http
             .get(app.url(&format!("/v1/orders/{order}")))

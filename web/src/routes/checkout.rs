@@ -209,10 +209,15 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
     let errors = validate(ctx, &kept);
     let form =
         |problem: Option<String>, errors: Vec<(String, String)>, attempt: String| CheckoutForm {
-            values: kept.clone(),
+            values: kept
+                .iter()
+                .filter(|(k, _)| k != "allow_short")
+                .cloned()
+                .collect(),
             errors,
             problem,
             attempt,
+            offer_short: false,
         };
     if !errors.is_empty() {
         return checkout_page(ctx, Some(cart), form(None, errors, attempt), 422);
@@ -262,6 +267,9 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
         "payment": {"method": "card", "token": value("token")},
     });
     let mut body = body;
+    if field(&kept, "allow_short") == Some("1") {
+        body["allow_short"] = serde_json::json!(true);
+    }
     if let Some(slot) = optional("slot_id") {
         // The hold on this slot, when the shopper reserved it before the cart.
         let hold = crate::routes::delivery::held(ctx)
@@ -376,16 +384,22 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
                     )
                 })
                 .collect();
+            // Ordering anyway is offered when every short line allows a substitute.
+            let substitutable = error["lines"].as_array().is_some_and(|lines| {
+                lines.iter().all(|l| l["substitute_allowed"] == true)
+            });
             let problem = format!(
-                "Some items cannot be delivered in the quantity asked: {}. Change them in your cart, or choose another delivery slot. Nothing was charged.",
-                short.join("; ")
+                "Some items cannot be delivered in the quantity asked: {}. Change them in your cart, choose another delivery slot{}. Nothing was charged.",
+                short.join("; "),
+                if substitutable {
+                    ", or order anyway and we will substitute what is missing"
+                } else {
+                    ""
+                }
             );
-            checkout_page(
-                ctx,
-                Some(cart),
-                form(Some(problem), Vec::new(), random_token()),
-                409,
-            )
+            let mut form = form(Some(problem), Vec::new(), random_token());
+            form.offer_short = substitutable;
+            checkout_page(ctx, Some(cart), form, 409)
         }
         _ => {
             let message = error
@@ -413,9 +427,8 @@ pub(crate) fn checkout(ctx: &mut Ctx, cart: Option<Cart>) -> Response {
 fn form_of(values: Vec<(String, String)>, attempt: String) -> CheckoutForm {
     CheckoutForm {
         values,
-        errors: Vec::new(),
-        problem: None,
         attempt,
+        ..CheckoutForm::default()
     }
 }
 
@@ -428,6 +441,8 @@ pub struct CheckoutForm {
     pub problem: Option<String>,
     /// The idempotency key of this checkout attempt.
     pub attempt: String,
+    /// Lines are short in the warehouse and each allows a substitute: offer to order anyway.
+    pub offer_short: bool,
 }
 
 impl CheckoutForm {
@@ -642,6 +657,9 @@ pub fn view(
                 {token_error}
             </fieldset>
             <button type="submit" class="place-order">"Place order"</button>
+            {form.offer_short.then(|| view! {
+                " "<button type="submit" name="allow_short" value="1" class="place-anyway">"Order anyway: substitute what is missing"</button>
+            })}
         </form>
     }
     .into_any()

@@ -190,7 +190,7 @@ fn refilled(
         values: kept.to_vec(),
         errors,
         problem,
-        attempt: String::new(),
+        ..Form::default()
     }
 }
 
