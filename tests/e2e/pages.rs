@@ -640,3 +640,37 @@ async fn every_page_carries_the_security_headers() {
     nonces.dedup();
     assert_eq!(nonces.len(), 6, "a fresh nonce per response");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_adds_from_the_aisle_and_comes_back_to_it() {
+    let world = catalogue().await;
+    let shopper = Shopper::new(&world.edge, "DE");
+    let (status, aisle) = shopper.get("/c/dairy?sort=name").await;
+    assert_eq!(status, 200, "{aisle}");
+    // Every priced card carries its own form.
+    assert!(aisle.contains("id=\"qty-YOG-ORG\""), "{aisle}");
+    let csrf = hidden(&aisle, "csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("sku", "YOG-ORG"),
+        ("quantity", "2"),
+        ("back", "/c/dairy?sort=name"),
+    ];
+    let (status, location, _) = shopper.post("/cart/add", &form).await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert_eq!(location, "/c/dairy?sort=name&added=YOG-ORG");
+    let (_, page) = shopper.get(&location).await;
+    assert!(page.contains("Added to your cart."), "{page}");
+    let (_, cart) = shopper.get("/cart").await;
+    assert!(cart.contains("Organic yoghurt"), "{cart}");
+    // Back only within the storefront: another site is the cart instead.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("sku", "MILK-ORG"),
+        ("quantity", "1"),
+        ("back", "//evil.example/"),
+    ];
+    let (status, location, _) = shopper.post("/cart/add", &form).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/cart")));
+}

@@ -247,6 +247,11 @@ pub fn handle(request: &Request) -> Response {
             cart_units: 0,
             style_nonce: style_nonce.clone(),
             signed_in: session.is_some(),
+            here: if request.query.is_empty() {
+                request.path.clone()
+            } else {
+                format!("{}?{}", request.path, request.query)
+            },
         },
         scope,
         cart_id: request

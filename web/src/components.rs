@@ -102,7 +102,26 @@ pub fn default_product_card(props: &CardData) -> AnyView {
             <h3 class="card-title"><a href=href>{title_runs}</a></h3>
             <p class="card-unit">{p.unit.clone()}</p>
             <PriceTag price=p.price.clone()/>
+            {p.price.is_some().then(|| card_add(&p.sku))}
         </article>
+    }
+    .into_any()
+}
+
+/// A card's add-to-cart form: a quantity and "Add", back to this page with a confirmation
+/// (without JavaScript a plain post and redirect).
+pub fn card_add(sku: &str) -> AnyView {
+    let site = use_site();
+    let id = format!("qty-{sku}");
+    view! {
+        <form class="card-add" method="post" action="/cart/add">
+            <Csrf/>
+            <input type="hidden" name="sku" value=sku.to_owned()/>
+            <input type="hidden" name="back" value=site.here.clone()/>
+            <label for=id.clone() class="visually-hidden">"Quantity"</label>
+            <input id=id name="quantity" type="number" min="1" max="1000" value="1" required/>
+            <button type="submit">"Add"</button>
+        </form>
     }
     .into_any()
 }

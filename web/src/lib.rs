@@ -57,6 +57,17 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
         let nonce = site.style_nonce.clone();
         let full_title = format!("{title} · {}", site.storefront.tokens.name);
         let query = query.to_owned();
+        // A product added from a card: say so where the shopper is.
+        let added = site
+            .here
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or("")
+            .split('&')
+            .any(|p| p.starts_with("added="))
+            .then(|| {
+                view! { <p class="notice" role="status">"Added to your cart. "<a href="/cart">"View your cart"</a></p> }
+            });
         let html = view! {
             <html lang="en">
                 <head>
@@ -69,7 +80,7 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
                     <ThemeProvider site=site>
                         <a class="skip" href="#main">"Skip to content"</a>
                         <Header query=query/>
-                        <main id="main">{main}</main>
+                        <main id="main">{added}{main}</main>
                         <Footer/>
                     </ThemeProvider>
                 </body>

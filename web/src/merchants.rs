@@ -19,6 +19,7 @@ pub fn corner_product_card(props: &CardData) -> AnyView {
             <p class="corner-price"><PriceTag price=p.price.clone()/></p>
             <h3 class="card-title"><a href=href>{p.title.clone()}</a></h3>
             <p class="card-unit">{p.unit.clone()}</p>
+            {p.price.is_some().then(|| crate::components::card_add(&p.sku))}
         </article>
     }
     .into_any()

@@ -305,6 +305,8 @@ pub struct Site {
     /// Whether the request carries a signed session cookie (the header says "Your
     /// account"); whether the session is still live, only the core knows.
     pub signed_in: bool,
+    /// This page's path and query, where a card's "Add" brings the shopper back to.
+    pub here: String,
 }
 
 impl Site {

@@ -123,6 +123,15 @@ pub(crate) fn cart_action(ctx: &mut Ctx, action: &str, cart: Option<Cart>) -> Re
         _ => return ctx.not_found("this page"),
     };
     match outcome {
+        // Added from a card: back to where the shopper was, saying so.
+        Ok(_) if action == "add" && back(&form).is_some() => {
+            let back = back(&form).unwrap_or_default();
+            let joiner = if back.contains('?') { '&' } else { '?' };
+            ctx.finish(Response::redirect(&format!(
+                "{back}{joiner}added={}",
+                crate::http::encode(&sku)
+            )))
+        }
         Ok(_) => ctx.finish(Response::redirect("/cart")),
         Err(e) => {
             let current = cart::get(&ctx.scope, &id).ok();
@@ -229,4 +238,44 @@ pub fn view(view_data: CartView) -> AnyView {
         <RecommendationRail title="You may also need" id="also" items=view_data.also/>
     }
     .into_any()
+}
+
+/// Where a card's form asks to go back to: a path of this storefront (never another site),
+/// without an earlier confirmation.
+fn back(form: &[(String, String)]) -> Option<String> {
+    let back = field(form, "back")?;
+    let local = back.starts_with('/') && !back.starts_with("//") && !back.contains('\\');
+    if !local || back.len() > 512 || back.bytes().any(|b| b.is_ascii_control()) {
+        return None;
+    }
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("added="))
+        .collect();
+    Some(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    })
+}
+
+#[cfg(test)]
+mod back_tests {
+    #[test]
+    fn a_card_brings_the_shopper_back_only_within_the_storefront() {
+        let form = |b: &str| vec![("back".to_owned(), b.to_owned())];
+        assert_eq!(
+            super::back(&form("/c/bakery?page=2")).as_deref(),
+            Some("/c/bakery?page=2")
+        );
+        assert_eq!(
+            super::back(&form("/search?q=milk&added=X")).as_deref(),
+            Some("/search?q=milk")
+        );
+        assert_eq!(super::back(&form("//evil.example/")), None);
+        assert_eq!(super::back(&form("https://evil.example/")), None);
+        assert_eq!(super::back(&form("/\\evil")), None);
+        assert_eq!(super::back(&[]), None);
+    }
 }
