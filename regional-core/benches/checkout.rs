@@ -189,6 +189,7 @@ async fn main() {
         smtp_url: None,
         mail_from: "Meridian <no-reply@meridian.invalid>".to_owned(),
         mail_senders: Vec::new(),
+        operator_token: None,
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

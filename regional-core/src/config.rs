@@ -118,6 +118,10 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub merchant_tokens: Vec<MerchantToken>,
+    /// The operator's token: it creates storefronts (`POST /v1/operator/storefronts`); no
+    /// storefront can be created over the API without it.
+    #[arg(long, env = "MERIDIAN_OPERATOR_TOKEN")]
+    pub operator_token: Option<Secret>,
     /// Redis URL of the edge key-value store the outbox relay publishes to; no relay if unset.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<Secret>,

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (6, include_str!("../migrations/0006_mail.sql")),
     (7, include_str!("../migrations/0007_delivery.sql")),
     (8, include_str!("../migrations/0008_fulfilment.sql")),
+    (9, include_str!("../migrations/0009_storefronts.sql")),
 ];
 
 /// The latest schema version this build knows.

@@ -2,9 +2,12 @@
 //! warehouse of a region, and a history of synthetic orders that trains the recommendation
 //! model. Nobody real is in it: shoppers are generated names at `.invalid` addresses.
 //!
-//! `regional-core demo-seed --core-url URL --token TOKEN` loads it into a running core over
-//! its own merchant and checkout APIs, so the data goes through the same validation, outbox
-//! and relay as a merchant's.
+//! `regional-core demo-seed --core-url URL --storefront grocer|corner --token TOKEN
+//! [--operator-token TOKEN]` sets up one of the demo's two storefronts (created with the
+//! operator token when the region lacks it, then its hosts and theme) and loads it into a
+//! running core over its own operator, merchant and checkout APIs, so the data goes through
+//! the same validation, outbox and relay as a merchant's. Each picture is an illustration of
+//! its aisle that the storefront serves (`/images/aisle/{aisle}.svg`).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -297,6 +300,7 @@ pub fn catalogue(
     seed: u64,
     count: usize,
     currencies: &[region_config::Currency],
+    sku_prefix: &str,
 ) -> anyhow::Result<Vec<DemoProduct>> {
     let mut rng = Rng::new(seed);
     let mut seen = std::collections::BTreeSet::new();
@@ -317,7 +321,7 @@ pub fn catalogue(
             }
         }
         let sku = format!(
-            "{}-{:05}",
+            "{sku_prefix}{}-{:05}",
             &aisle.slug[..3].to_ascii_uppercase(),
             out.len() + 1
         );
@@ -345,6 +349,12 @@ pub fn catalogue(
                 ),
                 "category": aisle.slug,
                 "tags": tags,
+                "image": {
+                    "url": format!("/images/aisle/{}.svg", aisle.slug),
+                    "alt": format!("Illustration of the {} aisle", aisle.slug),
+                    "width": 320,
+                    "height": 240,
+                },
                 "unit": unit,
                 "tax_category": aisle.tax,
                 "prices": prices,
@@ -402,18 +412,126 @@ fn basket(rng: &mut Rng, products: &[DemoProduct]) -> Vec<(String, i64)> {
 
 /// Loads the demo data into the core at `core_url` (region `region`, whose warehouses and
 /// countries are given), printing progress.
+/// One of the demo's storefronts: what `scripts/up` creates and fills in every region.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoStorefront {
+    pub id: &'static str,
+    pub hosts: &'static [&'static str],
+    /// Its theme file (`web/themes/*.toml`), put through the merchant API as JSON.
+    pub theme: &'static str,
+    /// Put before every SKU: SKUs are unique in a region, across storefronts.
+    pub sku_prefix: &'static str,
+}
+
+/// The demo's storefronts: Meridian Grocer (the default for unknown hosts) and The Corner
+/// Shop, with its own smaller catalogue.
+pub const STOREFRONTS: [DemoStorefront; 2] = [
+    DemoStorefront {
+        id: "grocer",
+        hosts: &["localhost", "127.0.0.1", "grocer.localhost"],
+        theme: include_str!("../../web/themes/grocer.toml"),
+        sku_prefix: "",
+    },
+    DemoStorefront {
+        id: "corner",
+        hosts: &["corner.localhost"],
+        theme: include_str!("../../web/themes/corner.toml"),
+        sku_prefix: "CS-",
+    },
+];
+
+impl DemoStorefront {
+    /// The demo storefront with this id.
+    pub fn named(id: &str) -> anyhow::Result<Self> {
+        STOREFRONTS
+            .into_iter()
+            .find(|s| s.id == id)
+            .with_context(|| format!("the demo has no storefront {id:?} (grocer or corner)"))
+    }
+
+    /// Its theme, as the merchant API takes it.
+    pub fn theme(&self) -> anyhow::Result<Value> {
+        let theme: projections::theme::Theme =
+            toml::from_str(self.theme).with_context(|| format!("the {} theme file", self.id))?;
+        Ok(serde_json::to_value(theme)?)
+    }
+}
+
+/// Creates `storefront` in the core with the operator token (when given; an existing one is
+/// kept), then gives it its hosts and theme with its merchant token.
+pub async fn set_up_storefront(
+    http: &reqwest::Client,
+    base: &str,
+    operator_token: Option<&str>,
+    token: &str,
+    storefront: &DemoStorefront,
+) -> anyhow::Result<()> {
+    if let Some(operator) = operator_token {
+        let r = http
+            .post(format!("{base}/v1/operator/storefronts"))
+            .bearer_auth(operator)
+            .json(
+                &json!({ "id": storefront.id, "hosts": storefront.hosts, "merchant_token": token }),
+            )
+            .send()
+            .await?;
+        if !(r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT) {
+            bail!(
+                "creating the storefront {} was refused: {}",
+                storefront.id,
+                r.text().await?
+            );
+        }
+    }
+    for (path, body) in [
+        ("hosts", json!({ "hosts": storefront.hosts })),
+        ("theme", storefront.theme()?),
+    ] {
+        let r = http
+            .put(format!("{base}/v1/admin/storefront/{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!(
+                "the {} storefront's {path} were refused: {}",
+                storefront.id,
+                r.text().await?
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What `seed` fills one storefront of one region with.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedPlan {
+    pub seed: u64,
+    pub products: usize,
+    pub orders: usize,
+}
+
+/// Sets up `storefront` in the region's core and fills it: products priced in every region's
+/// currency, stock in every warehouse, synthetic orders, delivery slots.
 pub async fn seed(
     core_url: &str,
+    operator_token: Option<&str>,
     token: &str,
     regions: &region_config::RegionConfig,
     region: &region_config::Region,
-    seed: u64,
-    count: usize,
-    orders: usize,
+    storefront: &DemoStorefront,
+    plan: SeedPlan,
 ) -> anyhow::Result<()> {
+    let SeedPlan {
+        seed,
+        products: count,
+        orders,
+    } = plan;
     let http = reqwest::Client::new();
     let base = core_url.trim_end_matches('/');
     let started = Instant::now();
+    set_up_storefront(&http, base, operator_token, token, storefront).await?;
     // Priced in every region's currency: the catalogue is the same everywhere.
     let mut currencies: Vec<region_config::Currency> = Vec::new();
     for region in regions.regions() {
@@ -421,7 +539,7 @@ pub async fn seed(
             currencies.push(region.currency);
         }
     }
-    let products = catalogue(seed, count, &currencies)?;
+    let products = catalogue(seed, count, &currencies, storefront.sku_prefix)?;
     let mut body = String::new();
     for p in &products {
         body.push_str(&p.json.to_string());
@@ -438,7 +556,10 @@ pub async fn seed(
     if !response.status().is_success() {
         bail!("product import refused: {}", response.text().await?);
     }
-    eprintln!("  {}: {count} products imported", region.id);
+    eprintln!(
+        "  {} {}: {count} products imported",
+        region.id, storefront.id
+    );
 
     // Stock: every product in every warehouse of the region, 16 requests at a time.
     let mut adjustments = Vec::new();
@@ -489,7 +610,7 @@ pub async fn seed(
         let email = format!("shopper{n}@demo.invalid");
         let postal_code = crate::audit::postal_code_of(country.as_str());
         let body = json!({
-            "storefront": "grocer",
+            "storefront": storefront.id,
             "currency": currency,
             "lines": lines.iter().map(|(s, q)| json!({"sku": s, "quantity": q})).collect::<Vec<_>>(),
             "shopper": {
@@ -502,7 +623,7 @@ pub async fn seed(
             .post(format!("{base}/v1/checkouts"))
             .header(
                 "idempotency-key",
-                format!("demo-order-{seed}-{}-{n:06}", region.id),
+                format!("demo-order-{}-{seed}-{}-{n:06}", storefront.id, region.id),
             )
             .json(&body)
             .send()
@@ -632,8 +753,8 @@ mod tests {
     #[test]
     fn the_catalogue_is_deterministic_and_realistic() {
         let currencies = currencies(&["EUR", "USD", "INR", "BRL", "AUD"]);
-        let a = catalogue(7, 2_000, &currencies).unwrap();
-        let b = catalogue(7, 2_000, &currencies).unwrap();
+        let a = catalogue(7, 2_000, &currencies, "").unwrap();
+        let b = catalogue(7, 2_000, &currencies, "").unwrap();
         assert_eq!(a.len(), 2_000);
         assert!(
             a.iter()
@@ -664,7 +785,32 @@ mod tests {
             assert!(prices.values().all(|v| v.as_i64().unwrap() > 0));
             assert!(crate::products::valid_sku(&p.sku), "{}", p.sku);
         }
-        assert_ne!(catalogue(8, 10, &currencies).unwrap()[0].json, a[0].json);
+        assert_ne!(
+            catalogue(8, 10, &currencies, "").unwrap()[0].json,
+            a[0].json
+        );
+    }
+
+    #[test]
+    fn the_demo_storefronts_have_checked_themes_free_hosts_and_their_own_skus() {
+        let mut hosts = std::collections::BTreeSet::new();
+        for storefront in STOREFRONTS {
+            let theme: projections::theme::Theme =
+                serde_json::from_value(storefront.theme().unwrap()).unwrap();
+            theme.check().unwrap();
+            assert!(crate::storefronts::valid_id(storefront.id));
+            for host in storefront.hosts {
+                assert!(projections::theme::valid_host(host), "{host}");
+                assert!(hosts.insert(*host), "{host} is one storefront's");
+            }
+        }
+        let eur = currencies(&["EUR"]);
+        let corner = catalogue(9, 3, &eur, "CS-").unwrap();
+        assert!(corner.iter().all(|p| p.sku.starts_with("CS-")));
+        let image: projections::theme::Image =
+            serde_json::from_value(corner[0].json["image"].clone()).unwrap();
+        image.check().unwrap();
+        assert!(DemoStorefront::named("elsewhere").is_err());
     }
 
     fn currencies(codes: &[&str]) -> Vec<region_config::Currency> {
@@ -674,14 +820,14 @@ mod tests {
     #[test]
     fn any_currency_with_a_rate_is_priced_in_its_own_minor_units_and_others_are_named() {
         let some = currencies(&["KWD", "JPY", "EUR"]);
-        let product = &catalogue(7, 1, &some).unwrap()[0];
+        let product = &catalogue(7, 1, &some, "").unwrap()[0];
         let eur = product.json["prices"]["EUR"].as_i64().unwrap();
         let fils = product.json["prices"]["KWD"].as_i64().unwrap();
         let yen = product.json["prices"]["JPY"].as_i64().unwrap();
         // 1 EUR = 0.330 KWD = 330 fils; 1 EUR = 160 JPY (no minor unit).
         assert_eq!(fils, (eur * 330 + 99) / 100);
         assert_eq!(yen, (eur * 160 + 99) / 100);
-        let error = catalogue(7, 1, &currencies(&["EUR", "BHD"]))
+        let error = catalogue(7, 1, &currencies(&["EUR", "BHD"]), "")
             .unwrap_err()
             .to_string();
         assert!(error.contains("BHD"), "{error}");

@@ -78,6 +78,7 @@ pub mod psp_sandbox;
 pub mod recovery;
 pub mod refunds;
 pub mod relay;
+pub mod storefronts;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,6 +110,8 @@ pub struct AppState {
     pub quote_signing_key: Option<Arc<config::Secret>>,
     /// Spans and metrics; off unless an OTLP endpoint is configured.
     pub observe: Arc<observe::Observe>,
+    /// The token that may create storefronts; `None`: none can be created over the API.
+    pub operator_token: Option<Arc<config::Secret>>,
 }
 
 impl AppState {
@@ -145,6 +148,7 @@ impl AppState {
             reservation_ttl: config.reservation_ttl(),
             quote_signing_key: config.quote_signing_key.clone().map(Arc::new),
             observe: Arc::new(observe::Observe::new(telemetry)),
+            operator_token: config.operator_token.clone().map(Arc::new),
         })
     }
 }
@@ -215,6 +219,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(fulfilment::put_settings))
         .routes(routes!(fulfilment::change_status))
         .routes(routes!(fulfilment::put_picks))
+        .routes(routes!(storefronts::create))
+        .routes(routes!(storefronts::get))
+        .routes(routes!(storefronts::put_theme))
+        .routes(routes!(storefronts::put_hosts))
 }
 
 #[derive(utoipa::OpenApi)]
@@ -227,6 +235,7 @@ fn api() -> OpenApiRouter<AppState> {
     tags(
         (name = "shopper", description = "Called by the storefront for a shopper"),
         (name = "merchant", description = "The merchant API: a storefront's merchant token"),
+        (name = "operator", description = "The region's operator: the operator token (creating storefronts)"),
         (name = "account", description = "A shopper's account, in their home region: the session cookie's value as bearer token"),
         (name = "operations", description = "Health and this document")
     )
@@ -241,7 +250,7 @@ impl utoipa::Modify for Tokens {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        for name in ["merchant", "order_token", "session"] {
+        for name in ["merchant", "operator", "order_token", "session"] {
             components.add_security_scheme(
                 name,
                 SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),

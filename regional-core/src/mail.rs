@@ -214,23 +214,16 @@ impl Mailer {
     fn message(
         &self,
         id: Uuid,
-        storefront: &str,
+        brand: &crate::brand::Brand,
         to: &str,
         subject: &str,
         text: &str,
         html: &str,
     ) -> anyhow::Result<Message> {
-        let html = match crate::brand::Brand::of(storefront) {
-            Some(brand) => brand.letter(html),
-            None => html.to_owned(),
-        };
+        let html = brand.letter(html);
         Message::builder()
             .message_id(Some(format!("<{id}@{}.meridian>", self.region)))
-            .from(crate::brand::Brand::sender(
-                storefront,
-                &self.senders,
-                &self.from,
-            ))
+            .from(brand.sender(&self.senders, &self.from))
             .to(to.parse().context("the recipient is not a mailbox")?)
             .subject(subject)
             .header(header::MIME_VERSION_1_0)
@@ -284,7 +277,8 @@ pub async fn round(pool: &Pool, mailer: &Mailer) -> anyhow::Result<usize> {
         let outcome = match content {
             Some((to, subject, text, html)) => {
                 let storefront: String = row.get(8);
-                match mailer.message(id, &storefront, &to, &subject, &text, &html) {
+                let brand = crate::brand::Brand::of(&tx, &storefront).await?;
+                match mailer.message(id, &brand, &to, &subject, &text, &html) {
                     Ok(message) => mailer
                         .transport
                         .send(message)

@@ -122,9 +122,15 @@ struct DemoSeed {
     /// The region config file.
     #[arg(long, default_value = region_config::DEFAULT_PATH)]
     region_config: std::path::PathBuf,
-    /// The `grocer` storefront's merchant token.
+    /// The demo storefront to set up and fill: `grocer` or `corner`.
+    #[arg(long, default_value = "grocer")]
+    storefront: String,
+    /// The storefront's merchant token (given to it when the operator token creates it).
     #[arg(long, env = "MERIDIAN_DEMO_TOKEN")]
     token: String,
+    /// The core's operator token: creates the storefront first when the region lacks it.
+    #[arg(long, env = "MERIDIAN_OPERATOR_TOKEN")]
+    operator_token: Option<String>,
     /// The generator's seed: the same seed gives the same catalogue.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -134,6 +140,10 @@ struct DemoSeed {
     /// How many synthetic orders (they train the recommendation model).
     #[arg(long, default_value_t = 60)]
     orders: usize,
+    /// Only create the storefront (when absent) and give it its hosts and theme: for a
+    /// region whose catalogue is already there.
+    #[arg(long)]
+    setup_only: bool,
 }
 
 #[tokio::main]
@@ -180,14 +190,29 @@ async fn main() -> anyhow::Result<()> {
             let region = regions
                 .region(&args.region)
                 .with_context(|| format!("region {} is not in the region config", args.region))?;
+            let storefront = regional_core::demo::DemoStorefront::named(&args.storefront)?;
+            if args.setup_only {
+                return regional_core::demo::set_up_storefront(
+                    &reqwest::Client::new(),
+                    args.core_url.trim_end_matches('/'),
+                    args.operator_token.as_deref(),
+                    &args.token,
+                    &storefront,
+                )
+                .await;
+            }
             regional_core::demo::seed(
                 &args.core_url,
+                args.operator_token.as_deref(),
                 &args.token,
                 &regions,
                 region,
-                args.seed,
-                args.products,
-                args.orders,
+                &storefront,
+                regional_core::demo::SeedPlan {
+                    seed: args.seed,
+                    products: args.products,
+                    orders: args.orders,
+                },
             )
             .await
         }

@@ -14,6 +14,8 @@ pub const STOCK_CHANGED: &str = "stock_changed";
 pub const PRODUCT_CHANGED: &str = "product_changed";
 pub const ORDER_CONFIRMED: &str = "order_confirmed";
 /// A storefront's promotions changed: its pricing rules are republished.
+/// A storefront's hosts or theme changed: `{storefront, removed_hosts}`.
+pub const STOREFRONT_CHANGED: &str = "storefront_changed";
 pub const PROMOTIONS_CHANGED: &str = "promotions_changed";
 
 /// Writes an event in the caller's transaction.

@@ -23,6 +23,7 @@ use crate::auth;
 use crate::db::Cached;
 use crate::error::{ApiError, ErrorBody};
 use crate::outbox;
+use projections::theme::Image;
 
 /// A product as merchants send it. Prices are per currency, in minor units.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -34,7 +35,10 @@ pub struct ProductInput {
     pub category: String,
     #[serde(default)]
     pub tags: Vec<String>,
-    pub image_url: Option<String>,
+    /// Its picture: `url` (https, or a path the storefront serves), `alt`, `width` and
+    /// `height` in pixels, optionally `srcset` (`[{url, width}]`, up to 8).
+    #[schema(value_type = Option<Object>)]
+    pub image: Option<Image>,
     pub unit: String,
     pub tax_category: String,
     pub prices: BTreeMap<String, i64>,
@@ -55,7 +59,8 @@ pub struct Product {
     pub description: String,
     pub category: String,
     pub tags: Vec<String>,
-    pub image_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub image: Option<Image>,
     pub unit: String,
     pub tax_category: String,
     pub active: bool,
@@ -101,15 +106,10 @@ pub fn validate(sku: &str, input: &ProductInput) -> Result<(), ApiError> {
     for tag in &input.tags {
         Text::parse("a tag", tag, 32).map_err(|e| ApiError::input("tags", &e))?;
     }
-    if let Some(url) = &input.image_url
-        && (!(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-            || url.len() > 2_000
-            || !url.bytes().all(|b| b.is_ascii_graphic()))
-    {
-        return Err(ApiError::field(
-            "image_url",
-            "an image URL is http(s) or a path, up to 2000 characters without spaces",
-        ));
+    if let Some(image) = &input.image {
+        image
+            .check()
+            .map_err(|e| ApiError::field(&e.token, e.to_string()))?;
     }
     if input.prices.is_empty() {
         return Err(ApiError::field(
@@ -159,12 +159,12 @@ async fn upsert(
     }
     client
         .execute_cached(
-            "INSERT INTO products (sku, storefront, title, description, category, tags, image_url,
+            "INSERT INTO products (sku, storefront, title, description, category, tags, image,
                                    unit, tax_category, active, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
              ON CONFLICT (sku) DO UPDATE SET title = EXCLUDED.title,
                  description = EXCLUDED.description, category = EXCLUDED.category,
-                 tags = EXCLUDED.tags, image_url = EXCLUDED.image_url, unit = EXCLUDED.unit,
+                 tags = EXCLUDED.tags, image = EXCLUDED.image, unit = EXCLUDED.unit,
                  tax_category = EXCLUDED.tax_category, active = EXCLUDED.active, updated_at = now()",
             &[
                 &sku,
@@ -173,7 +173,7 @@ async fn upsert(
                 &input.description,
                 &input.category,
                 &input.tags,
-                &input.image_url,
+                &input.image.as_ref().map(|i| serde_json::to_value(i).unwrap_or_default()),
                 &input.unit,
                 &input.tax_category,
                 &input.active,
@@ -220,7 +220,7 @@ async fn list_where(
         .query_cached(
             &format!(
                 "SELECT p.sku, p.storefront, p.title, p.description, p.category, p.tags,
-                        p.image_url, p.unit, p.tax_category, p.active,
+                        p.image, p.unit, p.tax_category, p.active,
                         coalesce(jsonb_object_agg(pp.currency, pp.amount_minor)
                                  FILTER (WHERE pp.currency IS NOT NULL), '{{}}')
                  FROM products p LEFT JOIN product_prices pp ON pp.sku = p.sku
@@ -238,7 +238,9 @@ async fn list_where(
             description: r.get(3),
             category: r.get(4),
             tags: r.get(5),
-            image_url: r.get(6),
+            image: r
+                .get::<_, Option<Value>>(6)
+                .and_then(|v| serde_json::from_value(v).ok()),
             unit: r.get(7),
             tax_category: r.get(8),
             active: r.get(9),

@@ -11,6 +11,9 @@
 //!    indexes, pricing rules, recommendation model) rebuilt in the same transaction
 //!    (`edge_index`); those with newly confirmed orders at most once per `MODEL_INTERVAL`,
 //!    since that rebuild reads every confirmed order.
+//! 5. Storefronts whose hosts or theme changed get their site (hosts and theme) written
+//!    under the storefront and under each host; hosts a storefront gave up are deleted, or
+//!    rewritten for the storefront that has them now.
 //! 4. Storefronts whose delivery slots changed state get their delivery projection
 //!    (zones and coming slots) rewritten in the same transaction.
 
@@ -26,7 +29,9 @@ use uuid::Uuid;
 use crate::db::Cached;
 use crate::delivery::{self, SLOTS_CHANGED};
 use crate::edge_index::{self, Rebuild};
-use crate::outbox::{ORDER_CONFIRMED, PRODUCT_CHANGED, PROMOTIONS_CHANGED, STOCK_CHANGED};
+use crate::outbox::{
+    ORDER_CONFIRMED, PRODUCT_CHANGED, PROMOTIONS_CHANGED, STOCK_CHANGED, STOREFRONT_CHANGED,
+};
 
 /// The edge key of a projection: `meridian/v1/{region}/{storefront}/{kind}/{sku}`.
 pub fn projection_key(region: &RegionId, storefront: &str, kind: &str, sku: &str) -> String {
@@ -119,6 +124,69 @@ pub async fn publish_all(
     for storefront in delivery::projection::storefronts(&client).await? {
         publish_delivery(&client, redis, region, &storefront).await?;
     }
+    for storefront in crate::storefronts::all(&client).await? {
+        publish_site(&client, redis, region, &storefront).await?;
+    }
+    Ok(())
+}
+
+/// Writes the storefront's site under its id and under each of its hosts.
+async fn publish_site(
+    client: &impl GenericClient,
+    redis: &mut redis::aio::MultiplexedConnection,
+    region: &Region,
+    storefront: &str,
+) -> anyhow::Result<()> {
+    let Some((site, _)) = crate::storefronts::site(client, storefront).await? else {
+        return Ok(());
+    };
+    let value = serde_json::to_value(&site)?;
+    for host in &site.hosts {
+        write(
+            redis,
+            &projections::keys::host(region.id.as_str(), host),
+            &value,
+        )
+        .await?;
+    }
+    write(
+        redis,
+        &projections::keys::site(region.id.as_str(), storefront),
+        &value,
+    )
+    .await
+}
+
+/// Hosts given up: deleted at the edge, unless a storefront has taken them since (then
+/// that storefront's site is written again).
+async fn unpublish_hosts(
+    client: &impl GenericClient,
+    redis: &mut redis::aio::MultiplexedConnection,
+    region: &Region,
+    hosts: &BTreeSet<String>,
+    sites: &mut BTreeSet<String>,
+) -> anyhow::Result<()> {
+    for host in hosts {
+        match client
+            .query_opt_cached(
+                "SELECT storefront FROM storefront_hosts WHERE host = $1",
+                &[host],
+            )
+            .await?
+        {
+            Some(row) => {
+                sites.insert(row.get(0));
+            }
+            None => {
+                let key = projections::keys::host(region.id.as_str(), host);
+                redis::cmd("DEL")
+                    .arg(&key)
+                    .query_async::<()>(redis)
+                    .await
+                    .with_context(|| format!("failed to delete projection {key}"))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -154,6 +222,8 @@ pub async fn publish_batch(
         .await?;
     let mut rebuild: BTreeMap<String, Rebuild> = BTreeMap::new();
     let mut delivery: BTreeSet<String> = BTreeSet::new();
+    let mut sites: BTreeSet<String> = BTreeSet::new();
+    let mut removed_hosts: BTreeSet<String> = BTreeSet::new();
     for row in &rows {
         let id: Uuid = row.get(0);
         let kind: String = row.get(1);
@@ -170,6 +240,13 @@ pub async fn publish_batch(
                 if let Some(storefront) = payload["storefront"].as_str() {
                     delivery.insert(storefront.to_owned());
                 }
+            }
+            STOREFRONT_CHANGED => {
+                if let Some(storefront) = payload["storefront"].as_str() {
+                    sites.insert(storefront.to_owned());
+                }
+                let removed = payload["removed_hosts"].as_array().into_iter().flatten();
+                removed_hosts.extend(removed.filter_map(Value::as_str).map(str::to_owned));
             }
             PROMOTIONS_CHANGED => {
                 if let Some(storefront) = payload["storefront"].as_str() {
@@ -207,6 +284,10 @@ pub async fn publish_batch(
         }
         for storefront in &delivery {
             publish_delivery(&tx, redis, region, storefront).await?;
+        }
+        unpublish_hosts(&tx, redis, region, &removed_hosts, &mut sites).await?;
+        for storefront in &sites {
+            publish_site(&tx, redis, region, storefront).await?;
         }
         tx.commit().await?;
         anyhow::Ok(())

@@ -1,5 +1,6 @@
-// A shopper's walk through the storefront in Debian's Chromium: home → search → product →
-// add to cart → promo code → checkout → order status. Run by tests/e2e/browser.rs:
+// A shopper's walk through the storefront in Debian's Chromium: home → search → add from the
+// results (with JavaScript without leaving the page) → product → add to cart → promo code →
+// checkout → order status. Run by tests/e2e/browser.rs:
 //
 //   node walk.mjs <edge URL> <sku> <js|nojs>
 //
@@ -41,6 +42,22 @@ try {
   await page.fill("#q", "baguette");
   await Promise.all([page.waitForURL(/\/search\?q=baguette/), page.click("form[role=search] button")]);
   await expectText("Results for");
+
+  step = "add from the results";
+  const card = page.locator("article", { has: page.locator(`a[href="/p/${sku}"]`) });
+  if (mode === "js") {
+    // The card's script adds without leaving the page.
+    await page.evaluate(() => { window.stayed = true; });
+    await card.locator("form.card-add button").click();
+    await page.waitForFunction(() => document.getElementById("cart-link")?.textContent === "Cart (1)");
+    if (!(await page.evaluate(() => window.stayed === true))) throw new Error("the page was reloaded");
+    if (!page.url().includes("/search?q=baguette")) throw new Error(`left the results for ${page.url()}`);
+    await expectText("Added 1 to your cart.");
+  } else {
+    await Promise.all([page.waitForURL(/\/search\?q=baguette.*added=/), card.locator("form.card-add button").click()]);
+    await expectText("Added to your cart.");
+    await expectText("Cart (1)");
+  }
 
   step = "product";
   await Promise.all([page.waitForURL(new RegExp(`/p/${sku}$`)), page.click(`a[href="/p/${sku}"]`)]);

@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
 pub const GROCER_TOKEN: &str = "grocer-token-0123456789abcdef";
+/// The operator token the cores are started with: it creates storefronts.
+pub const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
 /// The second storefront's merchant token (the Spin conformance walk shops there, so the
 /// other tests' products never change its pages mid-walk).
 pub const CORNER_TOKEN: &str = "corner-token-0123456789abcdef";
@@ -214,6 +216,7 @@ pub async fn start_core(region: &str, regions_file: &Path, psp: &str, otlp: &str
         smtp_url: Some(Secret::new(&smtp_url)),
         mail_from: "Meridian <no-reply@meridian.invalid>".to_owned(),
         mail_senders: Vec::new(),
+        operator_token: Some(Secret::new(OPERATOR_TOKEN)),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();
@@ -294,10 +297,32 @@ pub fn world() -> &'static World {
             let mut cores = BTreeMap::new();
             let shipped = root().join("region-config/regions.toml");
             for region in ["eu-west", "us-east"] {
-                cores.insert(
-                    region.to_owned(),
-                    start_core(region, &shipped, &psp, &otlp_url).await,
-                );
+                let core = start_core(region, &shipped, &psp, &otlp_url).await;
+                // The demo's two storefronts get their hosts and themes as `scripts/up`
+                // gives them: through the merchant API, published by the relay.
+                let http = reqwest::Client::new();
+                for (storefront, token) in [
+                    (regional_core::demo::STOREFRONTS[0], GROCER_TOKEN),
+                    (regional_core::demo::STOREFRONTS[1], CORNER_TOKEN),
+                ] {
+                    regional_core::demo::set_up_storefront(
+                        &http,
+                        &core.url,
+                        None,
+                        token,
+                        &storefront,
+                    )
+                    .await
+                    .unwrap();
+                    for host in storefront.hosts {
+                        wait_for_edge_key(
+                            &projections::keys::host(region, host),
+                            &format!("\"storefront\":\"{}\"", storefront.id),
+                        )
+                        .await;
+                    }
+                }
+                cores.insert(region.to_owned(), core);
             }
             (cores, psp)
         });

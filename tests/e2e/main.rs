@@ -11,3 +11,4 @@ mod regions;
 mod residency;
 mod shopper;
 mod spin;
+mod storefronts;

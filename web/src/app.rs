@@ -164,15 +164,16 @@ pub(crate) fn all_countries() -> Vec<(String, String)> {
     list
 }
 
-/// The headers every storefront answer carries. The policy allows no script at all (the
-/// pages need none), the one inline stylesheet by its nonce, images from here or over
-/// `https`, forms posting only here, and no framing by anyone.
+/// The headers every storefront answer carries. The policy allows scripts only from here
+/// (the one enhancement, `/assets/add.js`; every page works without it), the one inline
+/// stylesheet by its nonce, images from here or over `https`, requests and forms only to
+/// here, and no framing by anyone.
 pub(crate) fn security_headers(response: Response, style_nonce: &str, tls: bool) -> Response {
     let response = response
         .with_header(
             "content-security-policy",
             format!(
-                "default-src 'none'; script-src 'none'; style-src 'nonce-{style_nonce}'; img-src 'self' https: data:; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+                "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'nonce-{style_nonce}'; img-src 'self' https: data:; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
             ),
         )
         .with_header("x-content-type-options", "nosniff".into())
@@ -214,7 +215,6 @@ pub fn handle(request: &Request) -> Response {
         return crate::routes::errors::unavailable();
     }
     let style_nonce = random_token();
-    let storefront = crate::merchants::for_host(request.header("host"));
     let session = request
         .cookie(SESSION_COOKIE)
         .and_then(|v| session_region(v).map(|r| (v.to_owned(), r)));
@@ -231,16 +231,17 @@ pub fn handle(request: &Request) -> Response {
         .or_else(|| request.cookie(COUNTRY_COOKIE))
         .and_then(site::country)
         .filter(|c| site::home_region(&c.code).id == region.id);
+    let storefront = crate::merchants::resolve(&region.id, request.header("host"));
     let existing_csrf = request.cookie(CSRF_COOKIE).filter(|t| valid_token(t));
     let csrf = existing_csrf.map_or_else(random_token, str::to_owned);
     let scope = Scope {
         region: region.id.to_owned(),
-        storefront: storefront.tokens.namespace.clone(),
+        storefront: storefront.id.clone(),
     };
     let mut ctx = Ctx {
         request,
         site: Site {
-            storefront: storefront.clone(),
+            storefront,
             region,
             country,
             csrf: csrf.clone(),
@@ -283,7 +284,8 @@ fn route(ctx: &mut Ctx, segments: &[&str], cart: Option<Cart>) -> Response {
         ("GET", ["c", slug]) => crate::routes::aisle::category(ctx, slug),
         ("GET", ["search"]) => crate::routes::search::search(ctx),
         ("GET", ["p", sku]) => crate::routes::product::product(ctx, sku, cart.as_ref()),
-        ("GET", ["images", file]) => crate::routes::product::image(file),
+        ("GET", ["images", kind, file]) => crate::routes::images::image(kind, file),
+        ("GET", ["assets", "add.js"]) => crate::routes::images::script(),
         ("GET", ["cart"]) => crate::routes::cart::cart_page(ctx, cart, None, 200),
         ("POST", ["cart", action]) => crate::routes::cart::cart_action(ctx, action, cart),
         ("GET", ["checkout"]) => crate::routes::checkout::checkout_page(

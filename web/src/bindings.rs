@@ -14,6 +14,6 @@ wit_bindgen::generate!({
 });
 
 pub use meridian::types::types::{
-    Money, ProductDetail, ProductSummary, Quote, QuotedLine, Recommendation, RecommendationReason,
-    Scope, StockHint,
+    Image, ImageSource, Money, ProductDetail, ProductSummary, Quote, QuotedLine, Recommendation,
+    RecommendationReason, Scope, StockHint,
 };

@@ -5,7 +5,9 @@
 
 use leptos::prelude::*;
 
-use crate::bindings::{Money, ProductSummary, Recommendation, RecommendationReason, StockHint};
+use crate::bindings::{
+    Image, Money, ProductSummary, Recommendation, RecommendationReason, StockHint,
+};
 use crate::site::{Site, format_money, use_site};
 
 pub mod props;
@@ -98,12 +100,47 @@ pub fn default_product_card(props: &CardData) -> AnyView {
         .collect_view();
     view! {
         <article class="card">
-            <img src=p.image_url.clone() alt=p.title.clone() width="160" height="120" loading="lazy"/>
+            {product_image(p.image.clone(), CARD_SIZES, true)}
             <h3 class="card-title"><a href=href>{title_runs}</a></h3>
             <p class="card-unit">{p.unit.clone()}</p>
             <PriceTag price=p.price.clone()/>
             {p.price.is_some().then(|| card_add(&p.sku))}
         </article>
+    }
+    .into_any()
+}
+
+/// How wide a card's picture is drawn, for the browser's choice from `srcset`.
+pub const CARD_SIZES: &str = "(max-width: 40rem) 50vw, 16rem";
+
+/// A product's picture at its own size (so the page does not move as it loads), with
+/// `srcset` and `sizes` when the merchant gave other widths, lazily loaded when `lazy`;
+/// a plain placeholder box only when the product has no picture.
+pub fn product_image(image: Option<Image>, sizes: &'static str, lazy: bool) -> AnyView {
+    let Some(image) = image else {
+        return view! { <div class="picture placeholder" aria-hidden="true"></div> }.into_any();
+    };
+    let srcset = (!image.srcset.is_empty()).then(|| {
+        image
+            .srcset
+            .iter()
+            .map(|s| format!("{} {}w", s.url, s.width))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let sizes = srcset.as_ref().map(|_| sizes);
+    view! {
+        <img
+            class="picture"
+            src=image.url
+            alt=image.alt
+            width=image.width
+            height=image.height
+            srcset=srcset
+            sizes=sizes
+            loading=lazy.then_some("lazy")
+            decoding="async"
+        />
     }
     .into_any()
 }
@@ -143,7 +180,7 @@ pub fn ProductCard(
 /// The storefront's hero banner, from the theme file.
 #[component]
 pub fn Hero() -> impl IntoView {
-    let tokens = use_site().storefront.tokens;
+    let tokens = use_site().storefront.theme;
     view! {
         <section class="hero" aria-labelledby="hero-title">
             <h1 id="hero-title">{tokens.hero.title.clone()}</h1>
@@ -191,7 +228,7 @@ pub fn RecommendationRail(
 /// The shipped header: logo, search, region and cart links.
 pub fn default_header(props: &HeaderData) -> AnyView {
     let site = use_site();
-    let tokens = site.storefront.tokens.clone();
+    let tokens = site.storefront.theme.clone();
     let style = match tokens.layout.header {
         crate::theme::HeaderStyle::Bar => "site-header header-bar",
         crate::theme::HeaderStyle::Centered => "site-header header-centered",
@@ -208,8 +245,7 @@ pub fn default_header(props: &HeaderData) -> AnyView {
     view! {
         <header class=style>
             <a class="logo" href="/">
-                <span aria-hidden="true">{tokens.logo_mark.clone()}</span>
-                " "
+                {tokens.logo_url.clone().map(|url| view! { <img class="logo-image" src=url alt="" height="32"/> " " })}
                 {tokens.logo_text.clone()}
             </a>
             <form class="search" role="search" action="/search" method="get">
@@ -226,7 +262,7 @@ pub fn default_header(props: &HeaderData) -> AnyView {
                 " "
                 <a href="/region">{format!("Region: {region}")}</a>
                 " "
-                <a href="/cart">{cart}</a>
+                <a id="cart-link" href="/cart">{cart}</a>
             </nav>
         </header>
     }
@@ -256,7 +292,7 @@ pub fn default_footer(_props: &FooterData) -> AnyView {
     };
     view! {
         <footer class="site-footer">
-            <p>{site.storefront.tokens.name.clone()} " · " {pinned} " " <a href="/region">"Why?"</a></p>
+            <p>{site.storefront.theme.name.clone()} " · " {pinned} " " <a href="/region">"Why?"</a></p>
         </footer>
     }
     .into_any()

@@ -82,6 +82,18 @@ impl Response {
         }
     }
 
+    /// A JSON answer, never cached.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("cache-control".into(), "no-store".into()),
+            ],
+            body: value.to_string().into_bytes(),
+        }
+    }
+
     /// `303 See Other` to `location` (after a form post).
     pub fn redirect(location: &str) -> Self {
         Self {

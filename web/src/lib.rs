@@ -11,7 +11,8 @@
 //! - `routes`: one module per route, each with its handler and its page (`routes.rs` lists
 //!   them); the HTML shell around every page is [`document`], here.
 //! - `components`: the theming components merchants compose or override.
-//! - `theme`, `merchants`: theme files and the storefronts served, chosen by `Host`.
+//! - `merchants`: the storefront a request's `Host` selects, read from the relay's site
+//!   projection, and merchants' component overrides.
 //! - `site`: the per-request page context (region from region-config, session).
 //! - `http`: requests, responses, cookies and forms; `platform`: outbound HTTP;
 //!   `services`: the four edge interfaces (imports, or natively the components' logic);
@@ -26,7 +27,8 @@ pub mod platform;
 pub mod routes;
 pub mod services;
 pub mod site;
-pub mod theme;
+/// Themes, images and sites: the shared model the core checks and the relay publishes.
+pub use projections::theme;
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod wasm;
@@ -45,6 +47,13 @@ use crate::site::Site;
 /// properties.
 const STYLE: &str = include_str!("style.css");
 
+/// The one script, an enhancement: adding from a card without a reload (`assets/add.js`).
+pub const SCRIPT: &str = include_str!("assets/add.js");
+
+/// Where the storefront serves [`SCRIPT`]; the content-security policy allows scripts only
+/// from the storefront itself.
+pub const SCRIPT_PATH: &str = "/assets/add.js";
+
 /// Renders a whole HTML document for `site` with `title` around `body`.
 pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> AnyView) -> String {
     let owner = Owner::new();
@@ -53,9 +62,9 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
         // there; ThemeProvider provides the same Site to what it wraps.
         provide_context(site.clone());
         let main = body();
-        let css = format!("{}{}", site.storefront.tokens.css_variables(), STYLE);
+        let css = format!("{}{}", site.storefront.theme.css_variables(), STYLE);
         let nonce = site.style_nonce.clone();
-        let full_title = format!("{title} · {}", site.storefront.tokens.name);
+        let full_title = format!("{title} · {}", site.storefront.theme.name);
         let query = query.to_owned();
         // A product added from a card: say so where the shopper is.
         let added = site
@@ -80,9 +89,14 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
                     <ThemeProvider site=site>
                         <a class="skip" href="#main">"Skip to content"</a>
                         <Header query=query/>
-                        <main id="main">{added}{main}</main>
+                        <main id="main">
+                            <p id="cart-status" class="status" role="status" aria-live="polite"></p>
+                            {added}
+                            {main}
+                        </main>
                         <Footer/>
                     </ThemeProvider>
+                    <script src=SCRIPT_PATH defer></script>
                 </body>
             </html>
         }

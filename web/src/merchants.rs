@@ -1,12 +1,15 @@
-//! The storefronts this build serves, chosen by the request's `Host`: each a theme file and
-//! its component overrides. A merchant adds a storefront here; the pages never change.
+//! The storefront a request is for, chosen by its `Host`: its id and theme are data (the
+//! relay's site projection, read through the catalogue per request: one key-value read and
+//! one small JSON decode), its component overrides are code, here. A merchant's new
+//! storefront, hosts or theme need no rebuild; a new override does.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
 use crate::components::{CardData, PriceTag};
 use crate::site::{Overrides, Storefront};
+use crate::theme::{Site, default_theme};
 
 /// The Corner Shop's product card: compact, price first, built
 /// from the shipped `PriceTag` and the product's own data (an override example for
@@ -25,39 +28,75 @@ pub fn corner_product_card(props: &CardData) -> AnyView {
     .into_any()
 }
 
-// The theme files, parsed and checked by `build.rs`: no request parses them.
-include!(concat!(env!("OUT_DIR"), "/themes.rs"));
+/// The application variable naming the storefront that serves hosts no storefront lists.
+pub const DEFAULT_VARIABLE: &str = "default_storefront";
 
-/// Every storefront, the default (served for unknown hosts) first.
-pub fn storefronts() -> &'static [Storefront] {
-    static ALL: OnceLock<Vec<Storefront>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        vec![
-            Storefront {
-                tokens: Arc::new(theme_grocer()),
-                overrides: Overrides::default(),
-            },
-            Storefront {
-                tokens: Arc::new(theme_corner()),
-                overrides: Overrides {
-                    product_card: Some(corner_product_card),
-                    ..Overrides::default()
-                },
-            },
-        ]
-    })
+/// The default storefront when the variable is unset.
+const DEFAULT_STOREFRONT: &str = "grocer";
+
+/// The component overrides of a storefront, by id: Rust, compiled in.
+pub fn overrides(storefront: &str) -> Overrides {
+    match storefront {
+        "corner" => Overrides {
+            product_card: Some(corner_product_card),
+            ..Overrides::default()
+        },
+        _ => Overrides::default(),
+    }
 }
 
-/// The storefront for a `Host` header (port ignored); the first one when none lists it.
-pub fn for_host(host: Option<&str>) -> &'static Storefront {
-    let all = storefronts();
-    let name = host
-        .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    all.iter()
-        .find(|s| s.tokens.hosts.contains(&name))
-        .unwrap_or(&all[0])
+/// A `Host` header's name: port dropped, lower-cased.
+pub fn host_name(host: Option<&str>) -> String {
+    let host = host.unwrap_or("").trim();
+    let name = match host.rsplit_once(':') {
+        // Not an IPv6 literal's colon.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    name.to_ascii_lowercase()
+}
+
+/// The storefront for a `Host` header in `region`: the one listing the host, else the
+/// default storefront; with its plain default theme while nothing is published (a fresh
+/// edge store, or one the relay cannot reach).
+pub fn resolve(region: &str, host: Option<&str>) -> Storefront {
+    let fallback = crate::services::variable(DEFAULT_VARIABLE)
+        .filter(|id| projections::valid_slug(id))
+        .unwrap_or_else(|| DEFAULT_STOREFRONT.to_owned());
+    let host = host_name(host);
+    let site = match crate::services::catalogue::site(region, &host, &fallback) {
+        Ok(Some(json)) => {
+            match projections::decode::<Site>(
+                &projections::keys::host(region, &host),
+                json.as_bytes(),
+            ) {
+                Ok(site) => Some(site),
+                Err(e) => {
+                    eprintln!("storefront: {e}; serving the default theme");
+                    None
+                }
+            }
+        }
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!(
+                "storefront: cannot read the site of host {host:?}: {e:?}; serving the default theme"
+            );
+            None
+        }
+    };
+    match site {
+        Some(site) => Storefront {
+            overrides: overrides(&site.storefront),
+            id: site.storefront,
+            theme: Arc::new(site.theme),
+        },
+        None => Storefront {
+            overrides: overrides(&fallback),
+            theme: Arc::new(default_theme(&fallback)),
+            id: fallback,
+        },
+    }
 }
 
 #[cfg(test)]
@@ -65,30 +104,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compiled_themes_are_the_theme_files() {
-        use crate::theme::Tokens;
-        let parse = |text| Tokens::parse(text).expect("shipped theme");
-        assert_eq!(theme_grocer(), parse(include_str!("../themes/grocer.toml")));
-        assert_eq!(theme_corner(), parse(include_str!("../themes/corner.toml")));
-    }
-
-    #[test]
-    fn hosts_choose_storefronts_and_unknown_hosts_get_the_first() {
-        assert_eq!(
-            for_host(Some("corner.localhost:3000")).tokens.namespace,
-            "corner"
-        );
-        assert_eq!(for_host(Some("localhost:3000")).tokens.namespace, "grocer");
-        assert_eq!(
-            for_host(Some("elsewhere.example")).tokens.namespace,
-            "grocer"
-        );
-        assert_eq!(for_host(None).tokens.namespace, "grocer");
-        assert!(
-            for_host(Some("corner.localhost"))
-                .overrides
-                .product_card
-                .is_some()
-        );
+    fn host_names_lose_their_port_and_case() {
+        assert_eq!(host_name(Some("Corner.Localhost:3000")), "corner.localhost");
+        assert_eq!(host_name(Some("localhost")), "localhost");
+        assert_eq!(host_name(None), "");
+        assert!(overrides("corner").product_card.is_some());
+        assert!(overrides("grocer").product_card.is_none());
     }
 }

@@ -7,7 +7,8 @@
 //! | `GET /` | [`home`] |
 //! | `GET /c/{slug}` | [`aisle`] |
 //! | `GET /search` | [`search`] |
-//! | `GET /p/{sku}`, `GET /images/{file}` | [`product`] |
+//! | `GET /p/{sku}` | [`product`] |
+//! | `GET /images/aisle/{aisle}.svg`, `GET /images/logo/{name}.svg`, `GET /assets/add.js` | [`images`] |
 //! | `GET /cart`, `POST /cart/{action}` | [`cart`] |
 //! | `GET /checkout`, `POST /checkout` | [`checkout`] |
 //! | `GET /delivery`, `POST /delivery` (hold a slot before the cart) | [`delivery`] |
@@ -25,6 +26,7 @@ pub mod checkout;
 pub mod delivery;
 pub mod errors;
 pub mod home;
+pub mod images;
 pub mod order;
 pub mod product;
 pub mod region;

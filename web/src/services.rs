@@ -108,6 +108,15 @@ pub mod native {
             super::cross(&answer)
         }
 
+        pub fn site(
+            region: &str,
+            host: &str,
+            fallback: &str,
+        ) -> Result<Option<String>, CatalogueError> {
+            let answer = ::catalogue::logic::site(super::kv(), region, host, fallback);
+            super::cross(&answer)
+        }
+
         pub fn delivery_slots(
             scope: &Scope,
             country: &str,
@@ -276,18 +285,31 @@ mod tests {
             for (key, value) in projections::fixtures::demo_storefront(2_000) {
                 kv.set(&key, &value).expect("set");
             }
+            // A second storefront, as data: its own theme on its own host.
+            let mut theme = projections::theme::default_theme("corner");
+            theme.name = "The Test Corner".into();
+            theme.colors.primary = "#4b2bb3".into();
+            let site =
+                projections::theme::Site::new("corner", vec!["corner.example".into()], theme);
+            let site = serde_json::to_vec(&site).expect("site");
+            kv.set(&projections::keys::host("eu-west", "corner.example"), &site)
+                .expect("set");
             super::native::install(Arc::new(kv), BTreeMap::new());
         });
     }
 
     fn get(path: &str) -> (u16, String) {
+        get_on("localhost", path)
+    }
+
+    fn get_on(host: &str, path: &str) -> (u16, String) {
         installed();
         let Response { status, body, .. } = crate::app::handle(&Request {
             method: "GET".into(),
             path: path.into(),
             query: String::new(),
             headers: vec![
-                ("host".into(), "localhost".into()),
+                ("host".into(), host.into()),
                 ("x-meridian-country".into(), "DE".into()),
             ],
             body: Vec::new(),
@@ -312,5 +334,24 @@ mod tests {
         let (status, html) = get("/");
         assert_eq!(status, 200);
         assert!(html.contains("bakery"));
+    }
+
+    #[test]
+    fn the_host_chooses_the_storefront_from_its_published_site() {
+        let (status, html) = get_on("corner.example:8080", "/");
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("The Test Corner"),
+            "the published theme's name"
+        );
+        assert!(html.contains("--color-primary:#4b2bb3"), "its colours");
+        // The corner's catalogue is empty here: no grocer product shows on its pages.
+        let (status, _) = get_on("corner.example", "/c/bakery");
+        assert_eq!(status, 404);
+        // Any other host is the default storefront, with its own published site.
+        let (status, html) = get_on("elsewhere.example", "/c/bakery");
+        assert_eq!(status, 200);
+        assert!(!html.contains("The Test Corner"));
+        assert!(html.contains("<title>"));
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
-use crate::theme::Tokens;
+use crate::theme::Theme;
 
 /// What the storefront knows of a region: region-config's storefront view of
 /// `regions.toml` (no core URLs), handed to the storefront at run time as the application
@@ -280,10 +280,12 @@ impl std::fmt::Debug for Overrides {
     }
 }
 
-/// A storefront: its theme tokens and overrides.
+/// A storefront: its id (the catalogue namespace of its scope), its theme (data, from the
+/// relay's site projection) and its component overrides (code).
 #[derive(Debug, Clone)]
 pub struct Storefront {
-    pub tokens: Arc<Tokens>,
+    pub id: String,
+    pub theme: Arc<Theme>,
     pub overrides: Overrides,
 }
 

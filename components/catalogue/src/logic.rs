@@ -13,7 +13,7 @@ use crate::bindings::exports::meridian::catalogue::catalogue::{
     SlotState, Sort, TagFacet,
 };
 use crate::bindings::meridian::types::types::{
-    Money, ProductDetail, ProductSummary, Scope, StockHint as Hint,
+    Image, ImageSource, Money, ProductDetail, ProductSummary, Scope, StockHint as Hint,
 };
 
 /// At most this many units counts as "only N left".
@@ -92,7 +92,7 @@ pub fn summary(product: &Product, currency: Option<&str>) -> ProductSummary {
         title: product.title.clone(),
         unit: product.unit.clone(),
         category: product.category.clone(),
-        image_url: product.image(),
+        image: image(product),
         price: currency.and_then(|c| {
             product.price(c).map(|minor| Money {
                 minor,
@@ -129,6 +129,31 @@ pub fn product(kv: &impl Kv, scope: &Scope, sku: &str) -> Result<ProductDetail> 
         tax_category: product.tax_category.clone(),
         stock: stock_hint(stock.as_ref()),
     })
+}
+
+/// The site projection (JSON) of the storefront on `host` in `region`, else of `fallback`.
+pub fn site(kv: &impl Kv, region: &str, host: &str, fallback: &str) -> Result<Option<String>> {
+    if !projections::valid_slug(region) {
+        return Err(bad("region: a lowercase slug".to_owned()));
+    }
+    if !projections::valid_slug(fallback) {
+        return Err(bad("fallback: a storefront id".to_owned()));
+    }
+    let mut value = None;
+    if projections::theme::valid_host(host) {
+        value = kv.get(&keys::host(region, host)).map_err(store_failed)?;
+    }
+    if value.is_none() {
+        value = kv
+            .get(&keys::site(region, fallback))
+            .map_err(store_failed)?;
+    }
+    value
+        .map(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| CatalogueError::CorruptProjection(keys::host(region, host)))
+        })
+        .transpose()
 }
 
 /// The coming delivery slots for an address in `country` (and `postal_code`, when given),
@@ -376,6 +401,24 @@ pub fn search(
         page: request.page,
         per_page: request.per_page,
         terms,
+    })
+}
+
+/// The product's picture as the interface carries it.
+fn image(product: &Product) -> Option<Image> {
+    product.image.as_ref().map(|i| Image {
+        url: i.url.clone(),
+        alt: i.alt.clone(),
+        width: i.width,
+        height: i.height,
+        srcset: i
+            .srcset
+            .iter()
+            .map(|s| ImageSource {
+                url: s.url.clone(),
+                width: s.width,
+            })
+            .collect(),
     })
 }
 

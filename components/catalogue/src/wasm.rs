@@ -65,6 +65,14 @@ impl Guest for Component {
         logic::search(&open()?, &scope, &query, category.as_deref(), request)
     }
 
+    fn site(
+        region: String,
+        host: String,
+        fallback: String,
+    ) -> Result<Option<String>, CatalogueError> {
+        logic::site(&open()?, &region, &host, &fallback)
+    }
+
     fn delivery_slots(
         scope: Scope,
         country: String,

@@ -11,7 +11,7 @@ use crate::bindings::exports::meridian::personalisation::personalisation::{
     PageContext, PersonalisationError, SessionSignals,
 };
 use crate::bindings::meridian::types::types::{
-    Money, ProductSummary, Recommendation, RecommendationReason, Scope,
+    Image, ImageSource, Money, ProductSummary, Recommendation, RecommendationReason, Scope,
 };
 
 /// Most recommendations in one answer.
@@ -333,7 +333,7 @@ fn recommend_in_batches(
                     title: product.title.clone(),
                     unit: product.unit.clone(),
                     category: product.category.clone(),
-                    image_url: product.image(),
+                    image: image(&product),
                     price: price.zip(currency).map(|(minor, c)| Money {
                         minor,
                         currency: c.to_owned(),
@@ -352,6 +352,24 @@ fn recommend_in_batches(
     }
     blended.truncate(limit);
     Ok(blended)
+}
+
+/// The product's picture as the interface carries it.
+fn image(product: &Product) -> Option<Image> {
+    product.image.as_ref().map(|i| Image {
+        url: i.url.clone(),
+        alt: i.alt.clone(),
+        width: i.width,
+        height: i.height,
+        srcset: i
+            .srcset
+            .iter()
+            .map(|s| ImageSource {
+                url: s.url.clone(),
+                width: s.width,
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

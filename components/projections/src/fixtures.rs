@@ -15,7 +15,7 @@ pub fn product(sku: &str, category: &str) -> Product {
         description: String::new(),
         category: category.into(),
         tags: Vec::new(),
-        image_url: None,
+        image: None,
         unit: "1".into(),
         tax_category: "food".into(),
         active: true,
@@ -133,7 +133,7 @@ pub fn demo_catalogue(n: usize) -> Vec<Product> {
                 description: description.join(" "),
                 category: category.into(),
                 tags: vec![adjective.into(), category.into()],
-                image_url: None,
+                image: None,
                 unit: "1".into(),
                 tax_category: "food".into(),
                 active: true,
@@ -209,5 +209,14 @@ pub fn demo_storefront(n: usize) -> Vec<(String, Vec<u8>)> {
     let (together, model) = crate::build::model("eu-west", "grocer", demo_model(&products));
     entries.extend(together);
     entries.push(model);
+    // Its site, as the relay publishes it: the default theme, on `localhost`.
+    let site = crate::theme::Site::new(
+        "grocer",
+        vec!["localhost".into()],
+        crate::theme::default_theme("grocer"),
+    );
+    let site = serde_json::to_vec(&site).unwrap_or_default();
+    entries.push((crate::keys::host("eu-west", "localhost"), site.clone()));
+    entries.push((crate::keys::site("eu-west", "grocer"), site));
     entries
 }

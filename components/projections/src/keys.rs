@@ -66,3 +66,14 @@ pub fn delivery(region: &str, storefront: &str) -> String {
 pub fn cart(region: &str, storefront: &str, id: &str) -> String {
     format!("meridian/v1/{region}/{storefront}/cart/{id}")
 }
+
+/// A storefront's site: its hosts and theme (`theme::Site`).
+pub fn site(region: &str, storefront: &str) -> String {
+    format!("meridian/v1/{region}/{storefront}/site")
+}
+
+/// The site of the storefront answering on `host` (a copy of its `site`, so a request reads
+/// one key). `_hosts` cannot be a storefront: a storefront id is a slug, without `_`.
+pub fn host(region: &str, host: &str) -> String {
+    format!("meridian/v1/{region}/_hosts/{host}")
+}

@@ -21,6 +21,7 @@
 //! - `keys`: every key, in one place.
 //! - `model`: the value types and their format version.
 //! - `delivery`: delivery zones and slots, and the zone rule checkout shares.
+//! - `theme`: storefronts as data: themes, product images, hosts, the site projection.
 //! - `text`: normalisation of text into search terms (case, accents, simple plurals).
 //! - `search`: building postings and ranking them with BM25.
 //! - `build`: every derived projection of one storefront from its products.
@@ -36,6 +37,7 @@ pub mod kv;
 pub mod model;
 pub mod search;
 pub mod text;
+pub mod theme;
 
 pub use model::{
     Categories, Category, CategoryIndex, DocsView, FORMAT_VERSION, Pair, PostingsView,

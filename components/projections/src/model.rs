@@ -100,8 +100,9 @@ pub struct Product {
     pub category: String,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Its picture, as the merchant gave it (checked at the merchant API).
     #[serde(default)]
-    pub image_url: Option<String>,
+    pub image: Option<crate::theme::Image>,
     pub unit: String,
     pub tax_category: String,
     #[serde(default = "yes")]
@@ -121,14 +122,6 @@ impl Product {
     /// The price in `currency`, if the product is sold in it.
     pub fn price(&self, currency: &str) -> Option<i64> {
         self.prices.get(currency).copied()
-    }
-
-    /// Where its picture is: its own image, or the placeholder the storefront serves for
-    /// its SKU.
-    pub fn image(&self) -> String {
-        self.image_url
-            .clone()
-            .unwrap_or_else(|| format!("/images/{}.svg", self.sku))
     }
 }
 
@@ -712,12 +705,16 @@ mod tests {
             (p.price("EUR"), p.price("USD"), p.popularity),
             (Some(214), None, 0)
         );
-        assert_eq!(p.image(), "/images/LOAF-1.svg");
-        let pictured = Product {
-            image_url: Some("https://img.example/loaf.jpg".into()),
-            ..p
-        };
-        assert_eq!(pictured.image(), "https://img.example/loaf.jpg");
+        assert_eq!(p.image, None);
+        let pictured: Product = decode(
+            "k",
+            br#"{"v":1,"sku":"LOAF-1","storefront":"grocer","title":"Loaf","category":"bakery","image":{"url":"https://img.example/loaf.jpg","alt":"A loaf","width":400,"height":300},"unit":"800 g","tax_category":"food","prices":{"EUR":214}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            pictured.image.map(|i| (i.url, i.width)),
+            Some(("https://img.example/loaf.jpg".into(), 400))
+        );
     }
 
     #[test]

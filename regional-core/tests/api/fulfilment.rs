@@ -88,6 +88,16 @@ async fn a_picked_order_with_a_substitute_and_a_missing_line_is_charged_what_was
         ..Options::default()
     })
     .await;
+    // The grocer's theme, as its merchant puts it: its e-mail takes name and colours from it.
+    let r = app
+        .http
+        .put(app.url("/v1/admin/storefront/theme"))
+        .bearer_auth(GROCER_TOKEN)
+        .json(&regional_core::demo::STOREFRONTS[0].theme().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let skus = [sku(), sku(), sku(), sku()];
     let [a, b, c, e] = &skus;
     let to = "picky@example.org";

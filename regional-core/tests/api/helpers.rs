@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
 pub const GROCER_TOKEN: &str = "grocer-token-0123456789abcdef";
+/// The operator token the cores are started with: it creates storefronts.
+pub const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
 pub const OTHER_TOKEN: &str = "other-token-0123456789abcdef";
 
 fn server_url() -> String {
@@ -284,6 +286,7 @@ pub async fn start_core(
         smtp_url: options.smtp_url.as_deref().map(Secret::new),
         mail_from: "Meridian Grocer <orders@grocer.test>".to_owned(),
         mail_senders: Vec::new(),
+        operator_token: Some(Secret::new(OPERATOR_TOKEN)),
     };
     let regions = RegionConfig::from_path(&config.region_config).unwrap();
     let state = AppState::start(&config, regions).await.unwrap();

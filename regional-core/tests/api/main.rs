@@ -27,3 +27,4 @@ mod promotions;
 mod relay;
 mod residency;
 mod shutdown;
+mod storefronts;

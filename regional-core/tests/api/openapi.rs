@@ -73,7 +73,7 @@ async fn the_document_is_served_and_lists_exactly_the_routes_of_the_router() {
         }
     }
     // Every route of `regional_core::router`, each method counted once.
-    assert_eq!(operations, 43, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(operations, 47, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, item) in paths {
         for method in METHODS {
             if let Some(op) = item.get(method) {

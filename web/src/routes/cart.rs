@@ -59,8 +59,74 @@ pub(crate) fn cart_problem(e: &cart::CartError) -> String {
     }
 }
 
+/// `POST /cart/add` from a card's script: the same checks and the same cart as the form,
+/// answered as JSON (`{"cart_units", "sku", "quantity"}`, or the error shape
+/// `{"error": {"code", "message"}}` with a 4xx) so the page stays where it is.
+fn add_json(ctx: &mut Ctx, form: &[(String, String)], cart: Option<Cart>) -> Response {
+    let refuse = |ctx: &Ctx, status: u16, code: &str, message: &str| {
+        ctx.finish(Response::json(
+            status,
+            &serde_json::json!({ "error": { "code": code, "message": message } }),
+        ))
+    };
+    if !ctx.csrf_ok(form) {
+        return refuse(
+            ctx,
+            403,
+            "csrf",
+            "This page expired. Please reload it and try again.",
+        );
+    }
+    let sku = field(form, "sku").unwrap_or("").to_owned();
+    let Some(quantity) = field(form, "quantity").and_then(|q| q.trim().parse::<u32>().ok()) else {
+        return refuse(
+            ctx,
+            422,
+            "invalid_quantity",
+            "The quantity must be a whole number from 1 to 1,000.",
+        );
+    };
+    let id = match &cart {
+        Some(c) => c.id.clone(),
+        None => match cart::create(&ctx.scope) {
+            Ok(c) => {
+                ctx.set(CART_COOKIE, &c.id, MONTH);
+                ctx.cart_id = Some(c.id.clone());
+                c.id
+            }
+            Err(e) => return refuse(ctx, 503, "cart_unavailable", &cart_problem(&e)),
+        },
+    };
+    match cart::add(
+        &ctx.scope,
+        &id,
+        &Line {
+            sku: sku.clone(),
+            quantity,
+        },
+    ) {
+        Ok(cart) => {
+            let units: u32 = cart.lines.iter().map(|l| l.quantity).sum();
+            ctx.finish(Response::json(
+                200,
+                &serde_json::json!({ "cart_units": units, "sku": sku, "quantity": quantity }),
+            ))
+        }
+        Err(e) => refuse(ctx, 422, "not_added", &cart_problem(&e)),
+    }
+}
+
 pub(crate) fn cart_action(ctx: &mut Ctx, action: &str, cart: Option<Cart>) -> Response {
     let form = ctx.request.form();
+    // A card's script adds without leaving the page: it asks for JSON.
+    let json = action == "add"
+        && ctx
+            .request
+            .header("accept")
+            .is_some_and(|a| a.contains("application/json"));
+    if json {
+        return add_json(ctx, &form, cart);
+    }
     if !ctx.csrf_ok(&form) {
         return ctx.error(
             403,

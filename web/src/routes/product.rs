@@ -1,4 +1,4 @@
-//! A product page (`GET /p/{sku}`) with its price, stock and recommendations, and the generated product images (`GET /images/{file}`).
+//! A product page (`GET /p/{sku}`) with its price, stock and recommendations.
 
 use leptos::prelude::*;
 
@@ -54,33 +54,6 @@ pub(crate) fn product(ctx: &mut Ctx, sku: &str, cart: Option<&Cart>) -> Response
     ctx.page(200, &title, "", move || view(detail, quote, together))
 }
 
-/// A generated SVG placeholder for a product image: the SKU on a colour from its hash.
-pub(crate) fn image(file: &str) -> Response {
-    let Some(sku) = file.strip_suffix(".svg") else {
-        return Response::html(404, String::new());
-    };
-    let safe: String = sku
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .take(64)
-        .collect();
-    let hue = safe
-        .bytes()
-        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
-        % 360;
-    let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 320 240\" role=\"img\" aria-label=\"{safe}\"><rect width=\"320\" height=\"240\" fill=\"hsl({hue},45%,85%)\"/><text x=\"160\" y=\"128\" font-family=\"sans-serif\" font-size=\"22\" text-anchor=\"middle\" fill=\"#1f2328\">{safe}</text></svg>"
-    );
-    Response {
-        status: 200,
-        headers: vec![
-            ("content-type".into(), "image/svg+xml".into()),
-            ("cache-control".into(), "public, max-age=86400".into()),
-        ],
-        body: svg.into_bytes(),
-    }
-}
-
 pub fn view(detail: ProductDetail, quote: Option<Quote>, together: Vec<Recommendation>) -> AnyView {
     let p = detail.summary.clone();
     let sku = p.sku.clone();
@@ -128,7 +101,7 @@ pub fn view(detail: ProductDetail, quote: Option<Quote>, together: Vec<Recommend
     let tags = detail.tags.join(", ");
     view! {
         <article class="product" aria-labelledby="product-title">
-            <img src=p.image_url.clone() alt=p.title.clone() width="320" height="240"/>
+            {crate::components::product_image(p.image.clone(), "(max-width: 40rem) 100vw, 24rem", false)}
             <div>
                 <h1 id="product-title">{p.title.clone()}</h1>
                 <p class="card-unit">{p.unit.clone()}</p>
