@@ -65,14 +65,6 @@ fn main() {
             }
             samples.push(started.elapsed());
         }
-        samples.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
-            "stock change to product page, {changes} changes: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
-            ms(samples[samples.len() / 2]),
-            ms(samples[samples.len() * 9 / 10]),
-            ms(samples[(samples.len() * 99 / 100).min(samples.len() - 1)]),
-            ms(samples[samples.len() - 1]),
-        );
+        print_latencies("stock change to product page", &mut samples);
     });
 }

@@ -700,3 +700,21 @@ pub async fn corner_slots(core: &Core) -> Vec<Value> {
         .unwrap();
     listed["slots"].as_array().unwrap().clone()
 }
+
+/// Prints a freshness benchmark's figures: `what` (e.g. "stock change to product page"),
+/// then p50, p90, p99 and max of `samples`, in milliseconds.
+// The freshness benchmarks' (tests/benches/*_latency.rs, which include this file).
+#[allow(dead_code)]
+pub fn print_latencies(what: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let at = |q: usize| ms(samples[(samples.len() * q / 100).min(samples.len() - 1)]);
+    println!(
+        "{what}, {} changes: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        samples.len(),
+        at(50),
+        at(90),
+        at(99),
+        ms(samples[samples.len() - 1]),
+    );
+}

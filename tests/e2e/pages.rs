@@ -681,4 +681,81 @@ async fn a_shopper_adds_from_the_aisle_and_comes_back_to_it() {
     ];
     let (status, location, _) = shopper.post("/cart/add", &form).await;
     assert_eq!((status, location.as_deref()), (303, Some("/cart")));
+
+    // The card's script asks for JSON: the same cart, answered in place; bad input is a 4xx
+    // in the JSON error shape and adds nothing.
+    let add = |form: Vec<(&'static str, String)>| {
+        shopper
+            .http
+            .post(format!("{}/cart/add", world.edge))
+            .header("x-meridian-country", "DE")
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+    };
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("sku", "YOG-ORG".into()),
+        ("quantity", "1".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["quantity"], 1);
+    let units = answer["cart_units"].as_u64().unwrap();
+    assert!(units >= 4, "2 + 1 + 1 before: {answer}");
+    for (form, status, code) in [
+        (
+            vec![("sku", "YOG-ORG".to_owned()), ("quantity", "1".to_owned())],
+            403,
+            "csrf",
+        ),
+        (
+            vec![
+                ("csrf", csrf.clone()),
+                ("sku", "YOG-ORG".into()),
+                ("quantity", "lots".into()),
+            ],
+            422,
+            "invalid_quantity",
+        ),
+        (
+            vec![
+                ("csrf", csrf.clone()),
+                ("sku", "NO-SUCH-SKU".into()),
+                ("quantity", "1".into()),
+            ],
+            422,
+            "not_added",
+        ),
+        (
+            vec![
+                ("csrf", csrf.clone()),
+                ("sku", "YOG-ORG".into()),
+                ("quantity", "0".into()),
+            ],
+            422,
+            "not_added",
+        ),
+    ] {
+        let r = add(form).await.unwrap();
+        assert_eq!(r.status(), status);
+        let answer: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+        assert!(answer["error"]["message"].is_string());
+    }
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("sku", "YOG-ORG".into()),
+        ("quantity", "1".into()),
+    ])
+    .await
+    .unwrap();
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        answer["cart_units"].as_u64(),
+        Some(units + 1),
+        "refusals added nothing"
+    );
 }

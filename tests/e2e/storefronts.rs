@@ -27,6 +27,18 @@ fn harbour_theme(primary: &str) -> Value {
     })
 }
 
+/// Puts `body` at `path` of `core`'s merchant API as the storefront of `token`.
+async fn put_as(core: &Core, token: &str, path: &str, body: &Value) {
+    let r = reqwest::Client::new()
+        .put(format!("{}{path}", core.url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}: {}", r.text().await.unwrap());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_onboards_a_storefront_that_is_live_at_the_edge_without_a_rebuild() {
     let world = world();
@@ -67,14 +79,13 @@ async fn a_merchant_onboards_a_storefront_that_is_live_at_the_edge_without_a_reb
         "fr-lyo-1",
     )
     .await;
-    let r = http
-        .put(format!("{}/v1/admin/storefront/theme", core.url))
-        .bearer_auth(&token)
-        .json(&harbour_theme("#0b5cad"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    put_as(
+        core,
+        &token,
+        "/v1/admin/storefront/theme",
+        &harbour_theme("#0b5cad"),
+    )
+    .await;
 
     // The edge serves it on its host: its theme, its logo, its catalogue, its pictures.
     let harbour = [("x-meridian-country", "FR"), ("host", HOST)];
@@ -145,16 +156,42 @@ async fn a_merchant_onboards_a_storefront_that_is_live_at_the_edge_without_a_reb
     assert_eq!(status, 200);
     assert!(!cart.contains("own loaf"), "{cart}");
 
-    // A theme change is live at the edge without a rebuild.
-    let started = Instant::now();
-    let r = http
-        .put(format!("{}/v1/admin/storefront/theme", core.url))
-        .bearer_auth(&token)
-        .json(&harbour_theme("#7a1f5c"))
+    // A grocer order, even with its token, is not shown on the harbour's pages.
+    let placed: Value = http
+        .post(format!("{}/v1/checkouts", core.url))
+        .header("Idempotency-Key", format!("harbour-{}", uuid::Uuid::new_v4().simple()))
+        .json(&json!({
+            "storefront": "grocer", "currency": "EUR",
+            "lines": [{"sku": "GROCER-ONLY", "quantity": 1}],
+            "shopper": {"email": "isolation@shopper.invalid", "name": "Iso Lation", "country": "FR",
+                        "address": {"line1": "1 quai du Port", "city": "Lyon", "postal_code": "69002", "country": "FR"}},
+            "payment": {"method": "card", "token": "tok_approve"},
+        }))
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    let order = format!(
+        "/orders/{}?token={}",
+        placed["order_id"].as_str().expect("an order"),
+        placed["order_access_token"].as_str().unwrap()
+    );
+    let (status, _) = shopper.get(&order).await;
+    assert_eq!(status, 404);
+    let (status, page) = Shopper::new(&world.edge, "FR").get(&order).await;
+    assert_eq!(status, 200, "{page}");
+
+    // A theme change is live at the edge without a rebuild.
+    let started = Instant::now();
+    put_as(
+        core,
+        &token,
+        "/v1/admin/storefront/theme",
+        &harbour_theme("#7a1f5c"),
+    )
+    .await;
     until_published(
         &format!("{}/", world.edge),
         &harbour,
@@ -166,14 +203,13 @@ async fn a_merchant_onboards_a_storefront_that_is_live_at_the_edge_without_a_reb
     assert!(live < Duration::from_secs(20));
 
     // Given up, the host is served by the default storefront again.
-    let r = http
-        .put(format!("{}/v1/admin/storefront/hosts", core.url))
-        .bearer_auth(&token)
-        .json(&json!({"hosts": ["harbour2.localhost"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    put_as(
+        core,
+        &token,
+        "/v1/admin/storefront/hosts",
+        &json!({"hosts": ["harbour2.localhost"]}),
+    )
+    .await;
     until_published(
         &format!("{}/", world.edge),
         &harbour,

@@ -90,7 +90,7 @@ pub fn document(site: Site, title: &str, query: &str, body: impl FnOnce() -> Any
                         <a class="skip" href="#main">"Skip to content"</a>
                         <Header query=query/>
                         <main id="main">
-                            <p id="cart-status" class="status" role="status" aria-live="polite"></p>
+                            <p id="cart-status" class="live-status" role="status" aria-live="polite"></p>
                             {added}
                             {main}
                         </main>

@@ -73,6 +73,18 @@ impl TestApp {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
+    async fn get_as(&self, token: &str, path: &str) -> Value {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.unwrap()
+    }
+
     async fn put_as(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
         let r = self
             .http
@@ -247,16 +259,7 @@ async fn a_storefront_is_created_themed_and_moved_between_hosts_at_the_edge() {
     })
     .await;
 
-    let view: Value = app
-        .http
-        .get(app.url("/v1/admin/storefront"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = app.get_as(&token, "/v1/admin/storefront").await;
     assert_eq!(view["id"], id.as_str());
     assert_eq!(view["hosts"], json!([moved]));
     assert_eq!(view["theme"]["name"], "Harbour Market");
@@ -286,16 +289,7 @@ async fn a_new_storefront_never_reaches_another_storefronts_products_themes_orde
         .put_as(&token, "/v1/admin/storefront/theme", &theme("Intruder"))
         .await;
     assert_eq!(status, 200);
-    let grocer: Value = app
-        .http
-        .get(app.url("/v1/admin/storefront"))
-        .bearer_auth(GROCER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let grocer = app.get_as(GROCER_TOKEN, "/v1/admin/storefront").await;
     assert_eq!(grocer["id"], "grocer");
     assert_eq!(grocer["theme_set"], false);
     assert_ne!(grocer["theme"]["name"], "Intruder");
@@ -309,16 +303,7 @@ async fn a_new_storefront_never_reaches_another_storefronts_products_themes_orde
         )
         .await;
     assert_eq!(status, 403);
-    let listed: Value = app
-        .http
-        .get(app.url("/v1/admin/products"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app.get_as(&token, "/v1/admin/products").await;
     assert_eq!(listed["products"], json!([]));
     for (path, body) in [
         (
@@ -341,16 +326,7 @@ async fn a_new_storefront_never_reaches_another_storefronts_products_themes_orde
             .unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
-    let mail: Value = app
-        .http
-        .get(app.url("/v1/admin/mail"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mail = app.get_as(&token, "/v1/admin/mail").await;
     assert!(
         !mail.to_string().contains(order_id),
         "no mail of the grocer's order: {mail}"
@@ -429,15 +405,6 @@ async fn product_pictures_are_https_or_paths_with_a_size_and_an_alternative() {
         )
         .await;
     assert_eq!(status, 200, "{answer}");
-    let listed: Value = app
-        .http
-        .get(app.url("/v1/admin/products"))
-        .bearer_auth(GROCER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app.get_as(GROCER_TOKEN, "/v1/admin/products").await;
     assert_eq!(listed["products"][0]["image"], image);
 }

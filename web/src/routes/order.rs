@@ -42,6 +42,10 @@ pub(crate) fn order(ctx: &Ctx, id: &str) -> Response {
         return ctx.not_found("this order");
     }
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    // Another storefront's order, even with its token, is not this storefront's to show.
+    if json["storefront"].as_str() != Some(ctx.scope.storefront.as_str()) {
+        return ctx.not_found("this order");
+    }
     let view = from_json(id, &json);
     ctx.page(200, "Your order", "", move || self::view(view))
 }
