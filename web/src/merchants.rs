@@ -11,14 +11,15 @@ use crate::components::{CardData, PriceTag};
 use crate::site::{Overrides, Storefront};
 use crate::theme::{Site, default_theme};
 
-/// The Corner Shop's product card: compact, price first, built
-/// from the shipped `PriceTag` and the product's own data (an override example for
+/// The Corner Shop's product card: compact, its picture then the price, built from the
+/// shipped `product_image` and `PriceTag` and the product's own data (an override example for
 /// web/README.md).
 pub fn corner_product_card(props: &CardData) -> AnyView {
     let p = props.product.clone();
     let href = format!("/p/{}", p.sku);
     view! {
         <article class="card corner-card">
+            {crate::components::product_image(p.image.clone(), crate::components::CARD_SIZES, true)}
             <p class="corner-price"><PriceTag price=p.price.clone()/></p>
             <h3 class="card-title"><a href=href>{p.title.clone()}</a></h3>
             <p class="card-unit">{p.unit.clone()}</p>
